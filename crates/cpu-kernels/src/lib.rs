@@ -1,0 +1,123 @@
+//! Dense linear-algebra and element-wise kernels for the qmtl engine.
+//!
+//! Everything the BiLSTM tagger computes at batch size 1 reduces to a handful of
+//! kernels: GEMV (`y = αAx + βy`, also with `Aᵀ`), the rank-1 update `A += αxyᵀ`,
+//! GEMM on small and medium shapes, and element-wise non-linearities. This crate
+//! owns all of them and is the only crate of the workspace that uses `unsafe`.
+//!
+//! The public API is generic over [`Real`] (`f32` and `f64`) and safe: every
+//! function checks lengths and strides first and panics with the shapes in the
+//! message on a mismatch (a programming error, never a user error). `f32` goes
+//! to the fastest instruction set the CPU has, chosen once at run time (see
+//! [`isa`]); `f64` always uses the naive reference kernels in [`naive`], which
+//! is what the autograd crate's f64 gradient checks run on.
+//!
+//! Matrices are described by [`Mat`] (read-only, any strides with one of them
+//! equal to 1, so a transpose is free) and [`MatMut`] (row-major with a leading
+//! dimension), in the vocabulary of BLAS: `alpha`, `beta`, `ld`.
+
+mod mat;
+pub mod naive;
+mod real;
+
+pub use mat::{Mat, MatMut};
+pub use real::Real;
+
+/// `C = α·A·B + β·C`, where `A` is `m×k`, `B` is `k×n` and `C` is `m×n`.
+///
+/// Pass `a.t()` or `b.t()` for the transposed products. With `β = 0` the old
+/// contents of `C` are never read (NaN in `C` does not leak into the result).
+pub fn gemm<T: Real>(alpha: T, a: Mat<'_, T>, b: Mat<'_, T>, beta: T, c: MatMut<'_, T>) {
+    assert!(
+        a.rows() == c.rows() && b.cols() == c.cols() && a.cols() == b.rows(),
+        "gemm: shapes do not agree: A {}x{} * B {}x{} -> C {}x{}",
+        a.rows(),
+        a.cols(),
+        b.rows(),
+        b.cols(),
+        c.rows(),
+        c.cols()
+    );
+    T::gemm(alpha, a, b, beta, c)
+}
+
+/// `y = α·A·x + β·y`, where `A` is `m×n` (pass `a.t()` for `Aᵀx`).
+///
+/// With `β = 0` the old contents of `y` are never read.
+pub fn gemv<T: Real>(alpha: T, a: Mat<'_, T>, x: &[T], beta: T, y: &mut [T]) {
+    assert!(
+        x.len() == a.cols() && y.len() == a.rows(),
+        "gemv: shapes do not agree: A {}x{} * x[{}] -> y[{}]",
+        a.rows(),
+        a.cols(),
+        x.len(),
+        y.len()
+    );
+    T::gemv(alpha, a, x, beta, y)
+}
+
+/// Rank-1 update `A += α·x·yᵀ`, where `A` is `len(x)×len(y)`.
+pub fn ger<T: Real>(alpha: T, x: &[T], y: &[T], a: MatMut<'_, T>) {
+    assert!(
+        x.len() == a.rows() && y.len() == a.cols(),
+        "ger: shapes do not agree: x[{}] * y[{}]ᵀ -> A {}x{}",
+        x.len(),
+        y.len(),
+        a.rows(),
+        a.cols()
+    );
+    T::ger(alpha, x, y, a)
+}
+
+/// `y += α·x`.
+pub fn axpy<T: Real>(alpha: T, x: &[T], y: &mut [T]) {
+    assert_eq!(x.len(), y.len(), "axpy: x[{}] and y[{}] differ", x.len(), y.len());
+    T::axpy(alpha, x, y)
+}
+
+/// `Σ xᵢ·yᵢ`.
+pub fn dot<T: Real>(x: &[T], y: &[T]) -> T {
+    assert_eq!(x.len(), y.len(), "dot: x[{}] and y[{}] differ", x.len(), y.len());
+    T::dot(x, y)
+}
+
+/// `x *= α`.
+pub fn scale<T: Real>(alpha: T, x: &mut [T]) {
+    T::scale(alpha, x)
+}
+
+/// The element-wise functions the tagger needs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Unary {
+    /// `1 / (1 + e^-x)`
+    Sigmoid,
+    /// `tanh x`
+    Tanh,
+    /// `e^x`
+    Exp,
+    /// `max(x, 0)`
+    Relu,
+}
+
+/// `yᵢ = f(xᵢ)` for an element-wise `f`.
+pub fn unary<T: Real>(f: Unary, x: &[T], y: &mut [T]) {
+    assert_eq!(x.len(), y.len(), "{f:?}: x[{}] and y[{}] differ", x.len(), y.len());
+    T::unary(f, x, y)
+}
+
+/// `xᵢ = f(xᵢ)` for an element-wise `f`.
+pub fn unary_inplace<T: Real>(f: Unary, x: &mut [T]) {
+    T::unary_inplace(f, x)
+}
+
+/// `y = softmax(x)`, computed stably (the maximum is subtracted first).
+pub fn softmax<T: Real>(x: &[T], y: &mut [T]) {
+    assert_eq!(x.len(), y.len(), "softmax: x[{}] and y[{}] differ", x.len(), y.len());
+    T::softmax(x, y)
+}
+
+/// `y = log softmax(x) = x - max - ln Σ e^(x - max)`.
+pub fn log_softmax<T: Real>(x: &[T], y: &mut [T]) {
+    assert_eq!(x.len(), y.len(), "log_softmax: x[{}] and y[{}] differ", x.len(), y.len());
+    T::log_softmax(x, y)
+}
