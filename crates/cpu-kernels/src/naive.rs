@@ -115,8 +115,9 @@ pub fn softmax<T: Real>(x: &[T], y: &mut [T]) {
 pub fn log_softmax<T: Real>(x: &[T], y: &mut [T]) {
     let m = max_of(x);
     let z: T = x.iter().map(|&xi| (xi - m).exp()).sum();
-    let lz = m + z.ln();
+    // (x - max) first: x - (max + ln z) would round max + ln z at the scale of max.
+    let lz = z.ln();
     for (yi, &xi) in y.iter_mut().zip(x) {
-        *yi = xi - lz;
+        *yi = (xi - m) - lz;
     }
 }

@@ -1,0 +1,155 @@
+//! Gradients of a [`ParamStore`]: dense buffers, plus the set of embedding rows
+//! that were looked up, so clipping and the update touch only those rows.
+
+use crate::params::{ParamId, ParamKind, ParamStore};
+use cpu_kernels::Real;
+
+/// One gradient buffer per parameter, the same shape as its value.
+#[derive(Clone, Debug)]
+pub struct Grads<T> {
+    bufs: Vec<Vec<T>>,
+    cols: Vec<usize>,
+    kind: Vec<ParamKind>,
+    /// Dense parameter received gradient since the last [`Grads::zero`].
+    touched: Vec<bool>,
+    /// Rows of a table that received gradient, in first-touched order.
+    rows: Vec<Vec<u32>>,
+    row_seen: Vec<Vec<bool>>,
+}
+
+impl<T: Real> Grads<T> {
+    /// Zero gradients shaped like `params`.
+    pub fn new(params: &ParamStore<T>) -> Self {
+        let mut g = Grads {
+            bufs: Vec::new(),
+            cols: Vec::new(),
+            kind: Vec::new(),
+            touched: Vec::new(),
+            rows: Vec::new(),
+            row_seen: Vec::new(),
+        };
+        for (_, p) in params.iter() {
+            g.bufs.push(vec![T::ZERO; p.value.len()]);
+            g.cols.push(p.cols);
+            g.kind.push(p.kind);
+            g.touched.push(false);
+            g.rows.push(Vec::new());
+            let seen = if p.kind == ParamKind::Table {
+                p.rows
+            } else {
+                0
+            };
+            g.row_seen.push(vec![false; seen]);
+        }
+        g
+    }
+
+    /// The whole gradient buffer of a dense parameter, marked as received.
+    pub fn dense_mut(&mut self, id: ParamId) -> &mut [T] {
+        let i = id.0 as usize;
+        debug_assert_eq!(self.kind[i], ParamKind::Dense, "dense_mut on a table");
+        self.touched[i] = true;
+        &mut self.bufs[i]
+    }
+
+    /// The gradient of row `r` of a table, marked as received.
+    pub fn row_mut(&mut self, id: ParamId, r: usize) -> &mut [T] {
+        let i = id.0 as usize;
+        if !self.row_seen[i][r] {
+            self.row_seen[i][r] = true;
+            self.rows[i].push(r as u32);
+        }
+        let c = self.cols[i];
+        &mut self.bufs[i][r * c..(r + 1) * c]
+    }
+
+    /// The full gradient buffer (zeros where nothing was received).
+    pub fn get(&self, id: ParamId) -> &[T] {
+        &self.bufs[id.0 as usize]
+    }
+
+    /// Parameters that received gradient; for tables, with the rows that did.
+    pub fn received(&self) -> impl Iterator<Item = Received<'_, T>> {
+        (0..self.bufs.len()).filter_map(move |i| {
+            let id = ParamId(i as u32);
+            match self.kind[i] {
+                ParamKind::Dense if self.touched[i] => Some(Received::Dense {
+                    id,
+                    grad: &self.bufs[i],
+                }),
+                ParamKind::Table if !self.rows[i].is_empty() => Some(Received::Rows {
+                    id,
+                    rows: &self.rows[i],
+                    cols: self.cols[i],
+                    grad: &self.bufs[i],
+                }),
+                _ => None,
+            }
+        })
+    }
+
+    /// Squared global L2 norm over everything received, in f64.
+    pub fn squared_norm(&self) -> f64 {
+        let sq = |s: &[T]| s.iter().map(|v| v.to_f64() * v.to_f64()).sum::<f64>();
+        self.received()
+            .map(|r| match r {
+                Received::Dense { grad, .. } => sq(grad),
+                Received::Rows {
+                    rows, cols, grad, ..
+                } => rows
+                    .iter()
+                    .map(|&r| sq(&grad[r as usize * cols..(r as usize + 1) * cols]))
+                    .sum(),
+            })
+            .sum()
+    }
+
+    /// Multiplies everything received by `alpha`.
+    pub fn scale(&mut self, alpha: T) {
+        for i in 0..self.bufs.len() {
+            match self.kind[i] {
+                ParamKind::Dense if self.touched[i] => cpu_kernels::scale(alpha, &mut self.bufs[i]),
+                ParamKind::Table => {
+                    let c = self.cols[i];
+                    for &r in &self.rows[i] {
+                        cpu_kernels::scale(
+                            alpha,
+                            &mut self.bufs[i][r as usize * c..(r as usize + 1) * c],
+                        );
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// Clears everything received (only what was touched is written).
+    pub fn zero(&mut self) {
+        for i in 0..self.bufs.len() {
+            if self.touched[i] {
+                self.bufs[i].fill(T::ZERO);
+                self.touched[i] = false;
+            }
+            let c = self.cols[i];
+            for &r in &self.rows[i] {
+                self.bufs[i][r as usize * c..(r as usize + 1) * c].fill(T::ZERO);
+                self.row_seen[i][r as usize] = false;
+            }
+            self.rows[i].clear();
+        }
+    }
+}
+
+/// A parameter's received gradient, as [`Grads::received`] lists it.
+pub enum Received<'a, T> {
+    Dense {
+        id: ParamId,
+        grad: &'a [T],
+    },
+    Rows {
+        id: ParamId,
+        rows: &'a [u32],
+        cols: usize,
+        grad: &'a [T],
+    },
+}

@@ -1,0 +1,196 @@
+//! Parameters: dense weight tensors and embedding tables, and how they start.
+//!
+//! A [`ParamStore`] owns the values of every parameter of a model. The tape only
+//! reads them (a parameter leaf on the tape points here, nothing is copied), the
+//! gradients live beside them in [`crate::Grads`], and the optimizer writes them.
+
+use cpu_kernels::Real;
+use rand::Rng;
+use serde::{Deserialize, Serialize};
+
+/// Index of a parameter in its [`ParamStore`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct ParamId(pub u32);
+
+/// How a parameter is used, which decides how its gradient is kept.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ParamKind {
+    /// A weight matrix or bias: the whole gradient is dense.
+    Dense,
+    /// An embedding table: only the rows looked up receive gradient, and only
+    /// those rows are updated (as DyNet's lookup parameters do).
+    Table,
+}
+
+/// How a parameter's values are drawn (model-spec section 3).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Init {
+    /// Uniform(-s, s) with s = sqrt(6 / (rows + cols)) (Glorot), the rule for
+    /// every weight matrix.
+    Glorot,
+    /// Uniform(-s, s) with s = sqrt(3 / n) for a vector of n: the heads' biases.
+    BiasUniform,
+    /// Uniform(-s, s).
+    Uniform(f64),
+    /// Every element equal (0 for LSTM biases, 0.01 for embeddings).
+    Constant(f64),
+}
+
+/// One parameter: a `rows x cols` row-major tensor.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Param<T> {
+    pub name: String,
+    pub rows: usize,
+    pub cols: usize,
+    pub kind: ParamKind,
+    pub value: Vec<T>,
+}
+
+impl<T: Real> Param<T> {
+    /// Frobenius norm `sqrt(Σ v²)`, accumulated in f64.
+    pub fn frobenius_norm(&self) -> f64 {
+        self.value
+            .iter()
+            .map(|v| v.to_f64() * v.to_f64())
+            .sum::<f64>()
+            .sqrt()
+    }
+}
+
+/// Every parameter of one model.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct ParamStore<T> {
+    params: Vec<Param<T>>,
+}
+
+impl<T: Real> ParamStore<T> {
+    pub fn new() -> Self {
+        ParamStore { params: Vec::new() }
+    }
+
+    /// Adds a dense parameter drawn from `init`.
+    pub fn dense<R: Rng>(
+        &mut self,
+        name: &str,
+        rows: usize,
+        cols: usize,
+        init: Init,
+        rng: &mut R,
+    ) -> ParamId {
+        self.push(name, rows, cols, ParamKind::Dense, init, rng)
+    }
+
+    /// Adds an embedding table of `rows` vectors of `cols`, drawn from `init`.
+    pub fn table<R: Rng>(
+        &mut self,
+        name: &str,
+        rows: usize,
+        cols: usize,
+        init: Init,
+        rng: &mut R,
+    ) -> ParamId {
+        self.push(name, rows, cols, ParamKind::Table, init, rng)
+    }
+
+    /// Adds a parameter with the given values (tests, loading).
+    pub fn from_values(
+        &mut self,
+        name: &str,
+        rows: usize,
+        cols: usize,
+        kind: ParamKind,
+        value: Vec<T>,
+    ) -> ParamId {
+        assert_eq!(
+            value.len(),
+            rows * cols,
+            "parameter {name}: {} values for {rows}x{cols}",
+            value.len()
+        );
+        self.params.push(Param {
+            name: name.to_string(),
+            rows,
+            cols,
+            kind,
+            value,
+        });
+        ParamId(self.params.len() as u32 - 1)
+    }
+
+    fn push<R: Rng>(
+        &mut self,
+        name: &str,
+        rows: usize,
+        cols: usize,
+        kind: ParamKind,
+        init: Init,
+        rng: &mut R,
+    ) -> ParamId {
+        let mut value = vec![T::ZERO; rows * cols];
+        fill(&mut value, rows, cols, init, rng);
+        self.from_values(name, rows, cols, kind, value)
+    }
+
+    pub fn get(&self, id: ParamId) -> &Param<T> {
+        &self.params[id.0 as usize]
+    }
+    pub fn get_mut(&mut self, id: ParamId) -> &mut Param<T> {
+        &mut self.params[id.0 as usize]
+    }
+    pub fn len(&self) -> usize {
+        self.params.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.params.is_empty()
+    }
+    pub fn iter(&self) -> impl Iterator<Item = (ParamId, &Param<T>)> {
+        self.params
+            .iter()
+            .enumerate()
+            .map(|(i, p)| (ParamId(i as u32), p))
+    }
+    /// The first parameter called `name`.
+    pub fn find(&self, name: &str) -> Option<ParamId> {
+        self.params
+            .iter()
+            .position(|p| p.name == name)
+            .map(|i| ParamId(i as u32))
+    }
+    /// Total number of scalars.
+    pub fn num_scalars(&self) -> usize {
+        self.params.iter().map(|p| p.value.len()).sum()
+    }
+}
+
+/// Fills `value` (a `rows x cols` tensor) from `init`.
+pub fn fill<T: Real, R: Rng>(value: &mut [T], rows: usize, cols: usize, init: Init, rng: &mut R) {
+    let s = match init {
+        Init::Glorot => (6.0 / (rows + cols) as f64).sqrt(),
+        Init::BiasUniform => (3.0 / (rows * cols) as f64).sqrt(),
+        Init::Uniform(s) => s,
+        Init::Constant(c) => {
+            value.fill(T::from_f64(c));
+            return;
+        }
+    };
+    for v in value {
+        *v = T::from_f64(rng.random_range(-s..s));
+    }
+}
+
+/// Converts every parameter to another element type (f32 model -> f64 gradient check).
+pub fn convert<A: Real, B: Real>(store: &ParamStore<A>) -> ParamStore<B> {
+    ParamStore {
+        params: store
+            .params
+            .iter()
+            .map(|p| Param {
+                name: p.name.clone(),
+                rows: p.rows,
+                cols: p.cols,
+                kind: p.kind,
+                value: p.value.iter().map(|v| B::from_f64(v.to_f64())).collect(),
+            })
+            .collect(),
+    }
+}

@@ -1,0 +1,365 @@
+//! The tape: an arena that records one forward computation and runs reverse mode.
+//!
+//! Every operation appends a [`Node`] and reserves its output (and whatever it
+//! saves for the backward pass, its *aux*) at the end of one flat buffer of
+//! values. A node's inputs were recorded before it, so they always sit at lower
+//! offsets: the backward pass walks the nodes in reverse, and for node `n` it
+//! splits the gradient buffer at `n`'s offset, which hands out `n`'s output
+//! gradient (read) and its inputs' gradients (accumulated with `+=`) without
+//! any copying or `unsafe`. Parameters are not copied onto the tape: a
+//! parameter leaf reads its value from the [`ParamStore`] and its gradient goes
+//! to [`Grads`]. [`Tape::clear`] keeps every buffer's capacity, so a tape reused
+//! across sentences stops allocating after the first few.
+//!
+//! `docs/autodiff.md` walks through a small example step by step.
+
+use crate::grads::Grads;
+use crate::lstm::LstmParams;
+use crate::ops;
+use crate::params::{ParamId, ParamKind, ParamStore};
+use cpu_kernels::Real;
+
+/// A value recorded on the tape (an index into its nodes).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Var(pub(crate) u32);
+
+impl Var {
+    pub(crate) fn idx(self) -> usize {
+        self.0 as usize
+    }
+}
+
+/// What produced a node, with what its backward pass needs to find again.
+/// Integer data (indices, labels, lengths) lives in [`Tape`]'s `ints` arena at
+/// the offset the variant names.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Op {
+    Input,
+    Param(ParamId),
+    Linear {
+        x: Var,
+        w: Var,
+        b: Option<Var>,
+    },
+    Add(Var, Var),
+    Sub(Var, Var),
+    Mul(Var, Var),
+    Sigmoid(Var),
+    Tanh(Var),
+    Relu(Var),
+    Concat {
+        ints: usize,
+        n: usize,
+    },
+    SliceCols {
+        x: Var,
+        start: usize,
+    },
+    SliceRows {
+        x: Var,
+        start: usize,
+    },
+    Lookup {
+        table: ParamId,
+        ints: usize,
+    },
+    Noise(Var),
+    Dropout(Var),
+    SoftmaxNll {
+        x: Var,
+        ints: usize,
+    },
+    Sum {
+        ints: usize,
+        n: usize,
+    },
+    Lstm {
+        x: Var,
+        p: LstmParams,
+        ints: usize,
+        steps: usize,
+    },
+}
+
+/// One recorded value: its op, shape and where its data is.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Node {
+    pub op: Op,
+    pub rows: usize,
+    pub cols: usize,
+    /// Offset of the value (then the aux) in the value buffer.
+    pub off: usize,
+    pub aux_len: usize,
+    /// Some input depends on a parameter: the backward pass must visit it.
+    pub needs_grad: bool,
+}
+
+impl Node {
+    pub fn len(&self) -> usize {
+        self.rows * self.cols
+    }
+}
+
+/// The reusable storage of a computation graph.
+#[derive(Debug)]
+pub struct Tape<T> {
+    pub(crate) nodes: Vec<Node>,
+    pub(crate) vals: Vec<T>,
+    pub(crate) grads: Vec<T>,
+    pub(crate) ints: Vec<usize>,
+    pub(crate) scratch: Vec<T>,
+}
+
+impl<T: Real> Default for Tape<T> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<T: Real> Tape<T> {
+    pub fn new() -> Self {
+        Tape {
+            nodes: Vec::new(),
+            vals: Vec::new(),
+            grads: Vec::new(),
+            ints: Vec::new(),
+            scratch: Vec::new(),
+        }
+    }
+
+    /// Forgets every node; keeps the memory.
+    pub fn clear(&mut self) {
+        self.nodes.clear();
+        self.vals.clear();
+        self.grads.clear();
+        self.ints.clear();
+    }
+
+    /// Number of nodes recorded.
+    pub fn len(&self) -> usize {
+        self.nodes.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.nodes.is_empty()
+    }
+}
+
+/// Read access to recorded values and parameters.
+#[derive(Clone, Copy)]
+pub(crate) struct Vals<'a, T> {
+    pub vals: &'a [T],
+    pub nodes: &'a [Node],
+    pub params: &'a ParamStore<T>,
+    pub ints: &'a [usize],
+}
+
+impl<'a, T: Real> Vals<'a, T> {
+    pub fn node(&self, v: Var) -> &'a Node {
+        &self.nodes[v.idx()]
+    }
+    /// The value of `v`, row-major.
+    pub fn get(&self, v: Var) -> &'a [T] {
+        let n = &self.nodes[v.idx()];
+        match n.op {
+            Op::Param(p) => &self.params.get(p).value,
+            _ => &self.vals[n.off..n.off + n.len()],
+        }
+    }
+    /// What `v` saved for its backward pass.
+    pub fn aux(&self, v: Var) -> &'a [T] {
+        let n = &self.nodes[v.idx()];
+        &self.vals[n.off + n.len()..n.off + n.len() + n.aux_len]
+    }
+    pub fn ints(&self, off: usize, n: usize) -> &'a [usize] {
+        &self.ints[off..off + n]
+    }
+}
+
+/// Where a backward pass accumulates its inputs' gradients.
+pub(crate) struct GradSink<'a, T> {
+    /// Gradients of the nodes recorded before the one being processed.
+    pub before: &'a mut [T],
+    pub nodes: &'a [Node],
+    pub grads: &'a mut Grads<T>,
+}
+
+impl<T: Real> GradSink<'_, T> {
+    /// The gradient buffer of `v`, or `None` when nothing upstream needs it.
+    pub fn of(&mut self, v: Var) -> Option<&mut [T]> {
+        let n = &self.nodes[v.idx()];
+        if !n.needs_grad {
+            return None;
+        }
+        match n.op {
+            Op::Param(p) => Some(self.grads.dense_mut(p)),
+            _ => Some(&mut self.before[n.off..n.off + n.len()]),
+        }
+    }
+    /// Row `r` of table `p`'s gradient.
+    pub fn table_row(&mut self, p: ParamId, r: usize) -> &mut [T] {
+        self.grads.row_mut(p, r)
+    }
+}
+
+/// A computation being recorded: a tape plus the parameters it reads.
+///
+/// Ops are methods (one file per op under `ops/`); each checks the shapes of
+/// its inputs when it is recorded and panics with them on a mismatch.
+pub struct Graph<'a, T: Real> {
+    pub(crate) tape: &'a mut Tape<T>,
+    pub(crate) params: &'a ParamStore<T>,
+}
+
+impl<'a, T: Real> Graph<'a, T> {
+    /// Starts a new computation on `tape` (which is cleared).
+    pub fn new(tape: &'a mut Tape<T>, params: &'a ParamStore<T>) -> Self {
+        tape.clear();
+        Graph { tape, params }
+    }
+
+    pub fn params(&self) -> &'a ParamStore<T> {
+        self.params
+    }
+
+    /// A constant `rows x cols` input (no gradient).
+    pub fn input(&mut self, rows: usize, cols: usize, data: &[T]) -> Var {
+        assert_eq!(
+            data.len(),
+            rows * cols,
+            "input: {} values for {rows}x{cols}",
+            data.len()
+        );
+        let v = self.push(Op::Input, rows, cols, 0, false);
+        let off = self.tape.nodes[v.idx()].off;
+        self.tape.vals[off..off + data.len()].copy_from_slice(data);
+        v
+    }
+
+    /// A dense parameter as a leaf (its value is read in place, not copied).
+    pub fn param(&mut self, id: ParamId) -> Var {
+        let p = self.params.get(id);
+        assert_eq!(
+            p.kind,
+            ParamKind::Dense,
+            "param: {} is an embedding table; use lookup",
+            p.name
+        );
+        self.push(Op::Param(id), p.rows, p.cols, 0, true)
+    }
+
+    pub fn shape(&self, v: Var) -> (usize, usize) {
+        let n = &self.tape.nodes[v.idx()];
+        (n.rows, n.cols)
+    }
+
+    /// The value of `v`, row-major.
+    pub fn value(&self, v: Var) -> &[T] {
+        self.vals().get(v)
+    }
+
+    /// The value of a `1 x 1` node.
+    pub fn scalar(&self, v: Var) -> T {
+        assert_eq!(self.shape(v), (1, 1), "scalar: node is {:?}", self.shape(v));
+        self.value(v)[0]
+    }
+
+    pub(crate) fn vals(&self) -> Vals<'_, T> {
+        Vals {
+            vals: &self.tape.vals,
+            nodes: &self.tape.nodes,
+            params: self.params,
+            ints: &self.tape.ints,
+        }
+    }
+
+    pub(crate) fn needs_grad(&self, v: Var) -> bool {
+        self.tape.nodes[v.idx()].needs_grad
+    }
+
+    /// Appends a node with a zeroed value and `aux_len` zeroed saved scalars.
+    pub(crate) fn push(
+        &mut self,
+        op: Op,
+        rows: usize,
+        cols: usize,
+        aux_len: usize,
+        needs_grad: bool,
+    ) -> Var {
+        let off = self.tape.vals.len();
+        let len = if matches!(op, Op::Param(_)) {
+            0
+        } else {
+            rows * cols
+        };
+        self.tape.vals.resize(off + len + aux_len, T::ZERO);
+        self.tape.nodes.push(Node {
+            op,
+            rows,
+            cols,
+            off,
+            aux_len,
+            needs_grad,
+        });
+        Var(self.tape.nodes.len() as u32 - 1)
+    }
+
+    /// Stores integers for a node; returns their offset.
+    pub(crate) fn push_ints(&mut self, xs: impl IntoIterator<Item = usize>) -> usize {
+        let off = self.tape.ints.len();
+        self.tape.ints.extend(xs);
+        off
+    }
+
+    /// The inputs (read) and the output value and aux (written) of node `out`,
+    /// which must be the last one recorded.
+    pub(crate) fn io(&mut self, out: Var) -> (Vals<'_, T>, &mut [T], &mut [T]) {
+        let n = self.tape.nodes[out.idx()];
+        let (before, after) = self.tape.vals.split_at_mut(n.off);
+        let (value, aux) = after.split_at_mut(n.len());
+        let vals = Vals {
+            vals: before,
+            nodes: &self.tape.nodes,
+            params: self.params,
+            ints: &self.tape.ints,
+        };
+        (vals, value, &mut aux[..n.aux_len])
+    }
+
+    /// Runs reverse mode from the `1 x 1` node `loss`, accumulating parameter
+    /// gradients into `grads` (`+=`: call [`Grads::zero`] between updates).
+    /// Returns the loss value.
+    pub fn backward(self, loss: Var, grads: &mut Grads<T>) -> T {
+        let l = self.scalar(loss);
+        let Tape {
+            nodes,
+            vals,
+            grads: g,
+            ints,
+            scratch,
+        } = &mut *self.tape;
+        g.clear();
+        g.resize(vals.len(), T::ZERO);
+        g[nodes[loss.idx()].off] = T::ONE;
+        for i in (0..=loss.idx()).rev() {
+            let node = &nodes[i];
+            if !node.needs_grad || matches!(node.op, Op::Input | Op::Param(_)) {
+                continue;
+            }
+            let (before, after) = g.split_at_mut(node.off);
+            let dy = &after[..node.len()];
+            let vals = Vals {
+                vals,
+                nodes,
+                params: self.params,
+                ints,
+            };
+            let mut sink = GradSink {
+                before,
+                nodes,
+                grads,
+            };
+            ops::backward(Var(i as u32), &vals, dy, &mut sink, scratch);
+        }
+        l
+    }
+}
