@@ -1,0 +1,266 @@
+//! The tagger network (model-spec section 3): word embedding and character
+//! BiLSTM features, a word BiLSTM, and k heads `softmax(W_j relu(V_j h + bV_j) + bW_j)`.
+
+use crate::config::{Sizes, TaggerConfig};
+use crate::input::Encoded;
+use crate::seed::{self, Rng, Stream};
+use autograd::{
+    Grads, Graph, Init, LstmParams, OptimError, ParamId, ParamStore, Real, Sgd, Tape, Var,
+};
+use serde::{Deserialize, Serialize};
+
+/// One softmax head's parameters. `v`/`bv` are absent for a linear head (mlp = 0).
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Head {
+    pub v: Option<ParamId>,
+    pub bv: Option<ParamId>,
+    pub w: ParamId,
+    pub bw: ParamId,
+}
+
+/// A tagger: the shared network and its heads, with their values.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Tagger {
+    pub config: TaggerConfig,
+    pub sizes: Sizes,
+    pub params: ParamStore<f32>,
+    pub word_emb: ParamId,
+    pub char_emb: ParamId,
+    pub char_fwd: LstmParams,
+    pub char_bwd: LstmParams,
+    pub word_fwd: LstmParams,
+    pub word_bwd: LstmParams,
+    pub heads: Vec<Head>,
+}
+
+impl Tagger {
+    /// A network with heads `0..config.heads`, every value drawn from `seed`.
+    pub fn new(config: &TaggerConfig, sizes: Sizes, seed: u64) -> Self {
+        let heads: Vec<usize> = (0..config.heads).collect();
+        Self::with_heads(config, sizes, seed, &heads)
+    }
+
+    /// A network carrying the listed heads of the Q-MTL model seeded with
+    /// `seed`: the shared part and head j start from exactly the values that
+    /// `Tagger::new` gives them (STL_j is `with_heads(.., &[j])`, section 5).
+    pub fn with_heads(config: &TaggerConfig, sizes: Sizes, seed: u64, heads: &[usize]) -> Self {
+        let c = config;
+        let mut params = ParamStore::new();
+        let mut rng = seed::rng(seed, Stream::Shared);
+        let emb = Init::Constant(c.embedding_init);
+        let word_emb = params.table("word_emb", sizes.words, c.word_dim, emb, &mut rng);
+        let char_emb = params.table("char_emb", sizes.chars, c.char_dim, emb, &mut rng);
+        let char_fwd = LstmParams::new(
+            &mut params,
+            "char_fwd",
+            c.lstm,
+            c.char_dim,
+            c.char_hidden,
+            &mut rng,
+        );
+        let char_bwd = LstmParams::new(
+            &mut params,
+            "char_bwd",
+            c.lstm,
+            c.char_dim,
+            c.char_hidden,
+            &mut rng,
+        );
+        let token_dim = c.word_dim + 2 * c.char_hidden;
+        let word_fwd = LstmParams::new(
+            &mut params,
+            "word_fwd",
+            c.lstm,
+            token_dim,
+            c.word_hidden,
+            &mut rng,
+        );
+        let word_bwd = LstmParams::new(
+            &mut params,
+            "word_bwd",
+            c.lstm,
+            token_dim,
+            c.word_hidden,
+            &mut rng,
+        );
+        let h = 2 * c.word_hidden;
+        let heads = heads
+            .iter()
+            .map(|&j| {
+                let mut rng = seed::rng(seed, Stream::Head(j));
+                let (v, bv, into) = if c.mlp > 0 {
+                    let v = params.dense(&format!("head{j}.V"), c.mlp, h, Init::Glorot, &mut rng);
+                    let bv = params.dense(
+                        &format!("head{j}.bV"),
+                        1,
+                        c.mlp,
+                        Init::BiasUniform,
+                        &mut rng,
+                    );
+                    (Some(v), Some(bv), c.mlp)
+                } else {
+                    (None, None, h)
+                };
+                let w = params.dense(
+                    &format!("head{j}.W"),
+                    sizes.tags,
+                    into,
+                    Init::Glorot,
+                    &mut rng,
+                );
+                let bw = params.dense(
+                    &format!("head{j}.bW"),
+                    1,
+                    sizes.tags,
+                    Init::BiasUniform,
+                    &mut rng,
+                );
+                Head { v, bv, w, bw }
+            })
+            .collect();
+        Tagger {
+            config: c.clone(),
+            sizes,
+            params,
+            word_emb,
+            char_emb,
+            char_fwd,
+            char_bwd,
+            word_fwd,
+            word_bwd,
+            heads,
+        }
+    }
+
+    /// Number of heads k.
+    pub fn k(&self) -> usize {
+        self.heads.len()
+    }
+
+    /// The shared BiLSTM states `h_i = [fwd_i ; bwd_i]` (`T × 2·hidden`). With a
+    /// generator (training), Gaussian noise is added to the token inputs.
+    fn encode<T: Real>(&self, g: &mut Graph<'_, T>, x: &Encoded, rng: Option<&mut Rng>) -> Var {
+        let words = g.lookup(self.word_emb, &x.words);
+        let chars = g.lookup(self.char_emb, &x.chars);
+        let cf = g.lstm_last(&self.char_fwd, chars, &x.char_lens, false);
+        let cb = g.lstm_last(&self.char_bwd, chars, &x.char_lens, true);
+        let mut e = g.concat(&[words, cf, cb]);
+        if let Some(rng) = rng {
+            e = g.gaussian_noise(e, self.config.noise_sigma, rng);
+        }
+        let hf = g.lstm_seq(&self.word_fwd, e, false);
+        let hb = g.lstm_seq(&self.word_bwd, e, true);
+        g.concat(&[hf, hb])
+    }
+
+    /// Head `j`'s logits (`T × tags`) on the shared states `h`.
+    fn head<T: Real>(&self, g: &mut Graph<'_, T>, j: usize, h: Var) -> Var {
+        let hd = &self.heads[j];
+        let mut z = h;
+        if let (Some(v), Some(bv)) = (hd.v, hd.bv) {
+            let (v, bv) = (g.param(v), g.param(bv));
+            let a = g.linear(z, v, Some(bv));
+            z = g.relu(a);
+        }
+        let (w, bw) = (g.param(hd.w), g.param(hd.bw));
+        g.linear(z, w, Some(bw))
+    }
+
+    /// The training loss of one sentence: Σ over heads and tokens of
+    /// `-ln y_ij[gold_i]` (section 4), with input noise and a fresh noise
+    /// sample on `h` for each head. Every gold tag must be known. Generic so the
+    /// same code runs in f64 on [`autograd::convert`]ed parameters for gradient checks.
+    pub fn loss<T: Real>(&self, g: &mut Graph<'_, T>, x: &Encoded, rng: &mut Rng) -> Var {
+        let gold: Vec<usize> = x
+            .tags
+            .iter()
+            .map(|t| t.expect("training tags are known"))
+            .collect();
+        let h = self.encode(g, x, Some(rng));
+        let losses: Vec<Var> = (0..self.k())
+            .map(|j| {
+                let hj = g.gaussian_noise(h, self.config.noise_sigma, rng);
+                let logits = self.head(g, j, hj);
+                g.softmax_nll(logits, &gold)
+            })
+            .collect();
+        g.sum(&losses)
+    }
+
+    /// Every head's probabilities for every token, `[head][token][tag]` flattened
+    /// (`k × T × tags`), without noise.
+    pub fn head_probs(&self, tape: &mut Tape<f32>, x: &Encoded) -> Vec<f32> {
+        let mut g = Graph::new(tape, &self.params);
+        if x.is_empty() {
+            return Vec::new();
+        }
+        let h = self.encode(&mut g, x, None);
+        let tags = self.sizes.tags;
+        let mut out = vec![0.0; self.k() * x.len() * tags];
+        for j in 0..self.k() {
+            let logits = self.head(&mut g, j, h);
+            let block = &mut out[j * x.len() * tags..(j + 1) * x.len() * tags];
+            for (row, p) in g
+                .value(logits)
+                .chunks_exact(tags)
+                .zip(block.chunks_exact_mut(tags))
+            {
+                cpu_kernels::softmax(row, p);
+            }
+        }
+        out
+    }
+
+    /// Frobenius norms of every head's `V_j` and `W_j` (Figure 4); `V` is
+    /// empty for linear heads.
+    pub fn head_norms(&self) -> (Vec<f64>, Vec<f64>) {
+        let v = self
+            .heads
+            .iter()
+            .filter_map(|h| h.v)
+            .map(|v| self.params.get(v).frobenius_norm())
+            .collect();
+        let w = self
+            .heads
+            .iter()
+            .map(|h| self.params.get(h.w).frobenius_norm())
+            .collect();
+        (v, w)
+    }
+}
+
+/// The reusable state of training one tagger: tape, gradients, optimizer.
+pub struct TrainStep {
+    pub tape: Tape<f32>,
+    pub grads: Grads<f32>,
+    pub sgd: Sgd,
+}
+
+impl TrainStep {
+    pub fn new(tagger: &Tagger, sgd: Sgd) -> Self {
+        TrainStep {
+            tape: Tape::new(),
+            grads: Grads::new(&tagger.params),
+            sgd,
+        }
+    }
+
+    /// One update on one sentence (forward, backward, clipped SGD); returns the loss.
+    pub fn step(
+        &mut self,
+        tagger: &mut Tagger,
+        x: &Encoded,
+        rng: &mut Rng,
+    ) -> Result<f32, OptimError> {
+        if x.is_empty() {
+            return Ok(0.0);
+        }
+        let loss = {
+            let mut g = Graph::new(&mut self.tape, &tagger.params);
+            let l = tagger.loss(&mut g, x, rng);
+            g.backward(l, &mut self.grads)
+        };
+        self.sgd.step(&mut tagger.params, &mut self.grads)?;
+        Ok(loss)
+    }
+}
