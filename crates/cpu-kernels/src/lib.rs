@@ -15,11 +15,42 @@
 //! Matrices are described by [`Mat`] (read-only, any strides with one of them
 //! equal to 1, so a transpose is free) and [`MatMut`] (row-major with a leading
 //! dimension), in the vocabulary of BLAS: `alpha`, `beta`, `ld`.
+//!
+//! # Instruction sets and dispatch
+//!
+//! The f32 kernels exist three times, named after the CPU feature they need:
+//! `KernelAvx512` (AVX-512F), `KernelAvx2Fma` (AVX2 + FMA3) and `KernelFallback`
+//! (plain Rust the compiler autovectorises for the baseline target). The first
+//! f32 call picks one, once per process, and caches it ([`isa`]):
+//!
+//! 1. If the environment variable `QMTL_ISA` ([`ISA_ENV`]) is set to `avx512`,
+//!    `avx2` or `fallback` and the CPU supports that set, it is used.
+//! 2. Otherwise the best set the CPU supports is used (the order of
+//!    [`supported_isas`]). An unknown value, or one the CPU lacks, prints one
+//!    warning to stderr and falls back to this rule; it never runs
+//!    instructions the CPU does not have. `auto` or an empty value means rule 2.
+//!
+//! [`kernels`] returns the kernel table of any supported set, so tests and
+//! benchmarks can run every path in one process. Results are deterministic:
+//! the same inputs on the same instruction set give bit-identical outputs
+//! (blocking depends on shapes only, never on addresses or threads); different
+//! sets may differ in the last bits because they sum in different orders.
+//!
+//! `β = 0` never reads the output (NaN there does not leak), as in BLAS.
 
+mod check;
+mod dispatch;
+mod gemm;
+#[cfg(target_arch = "x86_64")]
+mod kernel_avx2fma;
+#[cfg(target_arch = "x86_64")]
+mod kernel_avx512;
+mod kernel_fallback;
 mod mat;
 pub mod naive;
 mod real;
 
+pub use dispatch::{isa, kernels, resolve_isa, supported_isas, Isa, Kernels, ISA_ENV};
 pub use mat::{Mat, MatMut};
 pub use real::Real;
 
@@ -28,16 +59,7 @@ pub use real::Real;
 /// Pass `a.t()` or `b.t()` for the transposed products. With `β = 0` the old
 /// contents of `C` are never read (NaN in `C` does not leak into the result).
 pub fn gemm<T: Real>(alpha: T, a: Mat<'_, T>, b: Mat<'_, T>, beta: T, c: MatMut<'_, T>) {
-    assert!(
-        a.rows() == c.rows() && b.cols() == c.cols() && a.cols() == b.rows(),
-        "gemm: shapes do not agree: A {}x{} * B {}x{} -> C {}x{}",
-        a.rows(),
-        a.cols(),
-        b.rows(),
-        b.cols(),
-        c.rows(),
-        c.cols()
-    );
+    check::gemm(&a, &b, &c);
     T::gemm(alpha, a, b, beta, c)
 }
 
@@ -45,39 +67,37 @@ pub fn gemm<T: Real>(alpha: T, a: Mat<'_, T>, b: Mat<'_, T>, beta: T, c: MatMut<
 ///
 /// With `β = 0` the old contents of `y` are never read.
 pub fn gemv<T: Real>(alpha: T, a: Mat<'_, T>, x: &[T], beta: T, y: &mut [T]) {
-    assert!(
-        x.len() == a.cols() && y.len() == a.rows(),
-        "gemv: shapes do not agree: A {}x{} * x[{}] -> y[{}]",
-        a.rows(),
-        a.cols(),
-        x.len(),
-        y.len()
-    );
+    check::gemv(&a, x, y);
     T::gemv(alpha, a, x, beta, y)
 }
 
 /// Rank-1 update `A += α·x·yᵀ`, where `A` is `len(x)×len(y)`.
 pub fn ger<T: Real>(alpha: T, x: &[T], y: &[T], a: MatMut<'_, T>) {
-    assert!(
-        x.len() == a.rows() && y.len() == a.cols(),
-        "ger: shapes do not agree: x[{}] * y[{}]ᵀ -> A {}x{}",
-        x.len(),
-        y.len(),
-        a.rows(),
-        a.cols()
-    );
+    check::ger(x, y, &a);
     T::ger(alpha, x, y, a)
 }
 
 /// `y += α·x`.
 pub fn axpy<T: Real>(alpha: T, x: &[T], y: &mut [T]) {
-    assert_eq!(x.len(), y.len(), "axpy: x[{}] and y[{}] differ", x.len(), y.len());
+    assert_eq!(
+        x.len(),
+        y.len(),
+        "axpy: x[{}] and y[{}] differ",
+        x.len(),
+        y.len()
+    );
     T::axpy(alpha, x, y)
 }
 
 /// `Σ xᵢ·yᵢ`.
 pub fn dot<T: Real>(x: &[T], y: &[T]) -> T {
-    assert_eq!(x.len(), y.len(), "dot: x[{}] and y[{}] differ", x.len(), y.len());
+    assert_eq!(
+        x.len(),
+        y.len(),
+        "dot: x[{}] and y[{}] differ",
+        x.len(),
+        y.len()
+    );
     T::dot(x, y)
 }
 
@@ -101,7 +121,13 @@ pub enum Unary {
 
 /// `yᵢ = f(xᵢ)` for an element-wise `f`.
 pub fn unary<T: Real>(f: Unary, x: &[T], y: &mut [T]) {
-    assert_eq!(x.len(), y.len(), "{f:?}: x[{}] and y[{}] differ", x.len(), y.len());
+    assert_eq!(
+        x.len(),
+        y.len(),
+        "{f:?}: x[{}] and y[{}] differ",
+        x.len(),
+        y.len()
+    );
     T::unary(f, x, y)
 }
 
@@ -112,12 +138,24 @@ pub fn unary_inplace<T: Real>(f: Unary, x: &mut [T]) {
 
 /// `y = softmax(x)`, computed stably (the maximum is subtracted first).
 pub fn softmax<T: Real>(x: &[T], y: &mut [T]) {
-    assert_eq!(x.len(), y.len(), "softmax: x[{}] and y[{}] differ", x.len(), y.len());
+    assert_eq!(
+        x.len(),
+        y.len(),
+        "softmax: x[{}] and y[{}] differ",
+        x.len(),
+        y.len()
+    );
     T::softmax(x, y)
 }
 
 /// `y = log softmax(x) = x - max - ln Σ e^(x - max)`.
 pub fn log_softmax<T: Real>(x: &[T], y: &mut [T]) {
-    assert_eq!(x.len(), y.len(), "log_softmax: x[{}] and y[{}] differ", x.len(), y.len());
+    assert_eq!(
+        x.len(),
+        y.len(),
+        "log_softmax: x[{}] and y[{}] differ",
+        x.len(),
+        y.len()
+    );
     T::log_softmax(x, y)
 }

@@ -22,18 +22,34 @@ impl<'a, T> Mat<'a, T> {
     /// A row-major `rows × cols` matrix whose rows start `ld` elements apart.
     pub fn with_ld(data: &'a [T], rows: usize, cols: usize, ld: usize) -> Self {
         assert!(ld >= cols, "Mat: leading dimension {ld} < cols {cols}");
-        let need = if rows == 0 || cols == 0 { 0 } else { (rows - 1) * ld + cols };
+        let need = if rows == 0 || cols == 0 {
+            0
+        } else {
+            (rows - 1) * ld + cols
+        };
         assert!(
             data.len() >= need,
             "Mat: {rows}x{cols} with ld {ld} needs {need} elements, slice has {}",
             data.len()
         );
-        Mat { data, rows, cols, rs: ld, cs: 1 }
+        Mat {
+            data,
+            rows,
+            cols,
+            rs: ld,
+            cs: 1,
+        }
     }
 
     /// The transpose, without copying.
     pub fn t(self) -> Self {
-        Mat { data: self.data, rows: self.cols, cols: self.rows, rs: self.cs, cs: self.rs }
+        Mat {
+            data: self.data,
+            rows: self.cols,
+            cols: self.rows,
+            rs: self.cs,
+            cs: self.rs,
+        }
     }
 
     pub fn rows(&self) -> usize {
@@ -63,14 +79,23 @@ impl<'a, T> Mat<'a, T> {
 impl<T: Copy> Mat<'_, T> {
     /// Element `(i, j)`; bounds-checked.
     pub fn at(&self, i: usize, j: usize) -> T {
-        assert!(i < self.rows && j < self.cols, "Mat::at({i}, {j}) outside {}x{}", self.rows, self.cols);
+        assert!(
+            i < self.rows && j < self.cols,
+            "Mat::at({i}, {j}) outside {}x{}",
+            self.rows,
+            self.cols
+        );
         self.data[i * self.rs + j * self.cs]
     }
 }
 
 impl<T> fmt::Debug for Mat<'_, T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Mat({}x{}, rs {}, cs {})", self.rows, self.cols, self.rs, self.cs)
+        write!(
+            f,
+            "Mat({}x{}, rs {}, cs {})",
+            self.rows, self.cols, self.rs, self.cs
+        )
     }
 }
 
@@ -91,13 +116,22 @@ impl<'a, T> MatMut<'a, T> {
     /// A row-major `rows × cols` matrix whose rows start `ld` elements apart.
     pub fn with_ld(data: &'a mut [T], rows: usize, cols: usize, ld: usize) -> Self {
         assert!(ld >= cols, "MatMut: leading dimension {ld} < cols {cols}");
-        let need = if rows == 0 || cols == 0 { 0 } else { (rows - 1) * ld + cols };
+        let need = if rows == 0 || cols == 0 {
+            0
+        } else {
+            (rows - 1) * ld + cols
+        };
         assert!(
             data.len() >= need,
             "MatMut: {rows}x{cols} with ld {ld} needs {need} elements, slice has {}",
             data.len()
         );
-        MatMut { data, rows, cols, ld }
+        MatMut {
+            data,
+            rows,
+            cols,
+            ld,
+        }
     }
 
     pub fn rows(&self) -> usize {
@@ -115,7 +149,12 @@ impl<'a, T> MatMut<'a, T> {
     }
     /// A shorter-lived view of the same matrix.
     pub fn rb(&mut self) -> MatMut<'_, T> {
-        MatMut { data: self.data, rows: self.rows, cols: self.cols, ld: self.ld }
+        MatMut {
+            data: self.data,
+            rows: self.rows,
+            cols: self.cols,
+            ld: self.ld,
+        }
     }
     /// A read-only view of the same matrix.
     pub fn as_mat(&self) -> Mat<'_, T> {

@@ -17,7 +17,11 @@ pub fn gemm<T: Real>(alpha: T, a: Mat<'_, T>, b: Mat<'_, T>, beta: T, mut c: Mat
                 s += a.at(i, p) * b.at(p, j);
             }
             let out = &mut cd[i * ld + j];
-            *out = if beta == T::ZERO { alpha * s } else { alpha * s + beta * *out };
+            *out = if beta == T::ZERO {
+                alpha * s
+            } else {
+                alpha * s + beta * *out
+            };
         }
     }
 }
@@ -29,7 +33,11 @@ pub fn gemv<T: Real>(alpha: T, a: Mat<'_, T>, x: &[T], beta: T, y: &mut [T]) {
         for (j, &xj) in x.iter().enumerate() {
             s += a.at(i, j) * xj;
         }
-        *yi = if beta == T::ZERO { alpha * s } else { alpha * s + beta * *yi };
+        *yi = if beta == T::ZERO {
+            alpha * s
+        } else {
+            alpha * s + beta * *yi
+        };
     }
 }
 
@@ -94,7 +102,9 @@ pub fn unary_inplace<T: Real>(f: Unary, x: &mut [T]) {
 }
 
 fn max_of<T: Real>(x: &[T]) -> T {
-    x.iter().copied().fold(T::from_f64(f64::NEG_INFINITY), T::max)
+    x.iter()
+        .copied()
+        .fold(T::from_f64(f64::NEG_INFINITY), T::max)
 }
 
 /// `y = softmax(x)` with the maximum subtracted first.

@@ -1,7 +1,8 @@
 //! The element types the kernels run on: `f32` (SIMD, the engine's type) and
 //! `f64` (naive kernels; what gradient checks run in).
+//! f32 goes through the runtime-dispatched kernel table, f64 to [`naive`].
 
-use crate::{naive, Mat, MatMut, Unary};
+use crate::{dispatch, naive, Mat, MatMut, Unary};
 use std::fmt::{Debug, Display};
 use std::iter::Sum;
 use std::ops::{Add, AddAssign, Div, DivAssign, Mul, MulAssign, Neg, Sub, SubAssign};
@@ -149,8 +150,39 @@ impl Real for f64 {
     naive_kernels!();
 }
 
-// TODO(kernels): route f32 through the runtime-dispatched SIMD kernels.
+/// f32 runs on the instruction set chosen once per process ([`crate::isa`]);
+/// the table's methods check shapes again, so these stay sound when called
+/// directly.
 impl Real for f32 {
     scalar_math!(f32);
-    naive_kernels!();
+    fn gemm(alpha: Self, a: Mat<'_, Self>, b: Mat<'_, Self>, beta: Self, c: MatMut<'_, Self>) {
+        dispatch::active().gemm(alpha, a, b, beta, c)
+    }
+    fn gemv(alpha: Self, a: Mat<'_, Self>, x: &[Self], beta: Self, y: &mut [Self]) {
+        dispatch::active().gemv(alpha, a, x, beta, y)
+    }
+    fn ger(alpha: Self, x: &[Self], y: &[Self], a: MatMut<'_, Self>) {
+        dispatch::active().ger(alpha, x, y, a)
+    }
+    fn axpy(alpha: Self, x: &[Self], y: &mut [Self]) {
+        dispatch::active().axpy(alpha, x, y)
+    }
+    fn dot(x: &[Self], y: &[Self]) -> Self {
+        dispatch::active().dot(x, y)
+    }
+    fn scale(alpha: Self, x: &mut [Self]) {
+        dispatch::active().scale(alpha, x)
+    }
+    fn unary(f: Unary, x: &[Self], y: &mut [Self]) {
+        dispatch::active().unary(f, x, y)
+    }
+    fn unary_inplace(f: Unary, x: &mut [Self]) {
+        dispatch::active().unary_inplace(f, x)
+    }
+    fn softmax(x: &[Self], y: &mut [Self]) {
+        dispatch::active().softmax(x, y)
+    }
+    fn log_softmax(x: &[Self], y: &mut [Self]) {
+        dispatch::active().log_softmax(x, y)
+    }
 }

@@ -1,0 +1,548 @@
+//! `KernelAvx2Fma`: the f32 kernels for CPUs with AVX2 and FMA3 (8 lanes, 16
+//! registers); ragged edges use `vmaskmovps`, which never touches the
+//! masked-off lanes, so no scalar loops and no reads past a slice.
+//!
+//! Same layout as `kernel_avx512.rs`: `#[target_feature(enable = "avx2,fma")]`
+//! entry points, `#[inline(always)]` helpers only called from them, a table
+//! handed out only when the CPU has both features.
+//!
+//! - GEMM: the shared BLIS driver with a 6×16 register tile (12 accumulators).
+//! - GEMV `y = Ax`: eight dot products at a time; `y = Aᵀx`: column blocks of
+//!   up to 32 floats, two rows at a time into two accumulator sets.
+
+use crate::dispatch::Kernels;
+use crate::gemm::{self, Microkernel, Tile};
+use crate::kernel_fallback::{EXP_HI, EXP_LO, EXP_P, LN2_HI, LN2_LO, LOG2E, TANH_P, TANH_SMALL};
+use crate::{Isa, Mat, MatMut, Unary};
+use std::arch::x86_64::*;
+
+const LANES: usize = 8;
+
+pub(crate) static KERNELS: Kernels = Kernels {
+    isa: Isa::Avx2Fma,
+    gemm: gemm_entry,
+    gemv: gemv_entry,
+    ger: ger_entry,
+    axpy,
+    dot,
+    scale,
+    unary,
+    unary_inplace,
+    softmax,
+    log_softmax,
+};
+
+/// Eight "on" lanes then eight "off": a window into it is a lane mask.
+static MASKS: [i32; 16] = [-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0];
+
+/// The mask of the first `n` lanes (`n <= 8`).
+#[inline(always)]
+unsafe fn mask(n: usize) -> __m256i {
+    _mm256_loadu_si256(MASKS.as_ptr().add(LANES - n).cast())
+}
+
+/// The sum of the eight lanes, in a fixed order.
+#[inline(always)]
+unsafe fn hsum(v: __m256) -> f32 {
+    let s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps::<1>(v));
+    let s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    _mm_cvtss_f32(_mm_add_ss(s, _mm_movehdup_ps(s)))
+}
+
+/// `α·s + β·y` on the lanes of `m` (`β = 0`: `y` is not read).
+#[inline(always)]
+unsafe fn finish(alpha: f32, s: __m256, beta: f32, y: *mut f32, m: __m256i) {
+    let mut v = _mm256_mul_ps(_mm256_set1_ps(alpha), s);
+    if beta != 0.0 {
+        v = _mm256_fmadd_ps(_mm256_set1_ps(beta), _mm256_maskload_ps(y, m), v);
+    }
+    _mm256_maskstore_ps(y, m, v);
+}
+
+// ---------------------------------------------------------------- GEMM
+
+/// The 6×16 register tile.
+pub(crate) struct KernelAvx2Fma;
+
+const MR: usize = 6;
+const NR: usize = 16;
+
+impl Microkernel for KernelAvx2Fma {
+    const MR: usize = MR;
+    const NR: usize = NR;
+    const MC: usize = 24 * MR;
+
+    #[target_feature(enable = "avx2,fma")]
+    unsafe fn tile(t: &Tile) {
+        let acc = if t.rsa == 1 {
+            accumulate(t.k, t.a, 1, t.csa, t.b, t.rsb)
+        } else {
+            accumulate(t.k, t.a, t.rsa, 1, t.b, t.rsb)
+        };
+        let alpha = _mm256_set1_ps(t.alpha);
+        if t.csc == 1 {
+            let m0 = mask(t.nr.min(LANES));
+            let m1 = mask(t.nr.saturating_sub(LANES).min(LANES));
+            for (r, acc) in acc.iter().enumerate() {
+                if r < t.mr {
+                    let c0 = t.c.add(r * t.rsc);
+                    let c1 = c0.wrapping_add(LANES);
+                    finish(t.alpha, acc[0], t.beta, c0, m0);
+                    finish(t.alpha, acc[1], t.beta, c1, m1);
+                }
+            }
+        } else {
+            let mut buf = [0.0f32; MR * NR];
+            for (r, acc) in acc.iter().enumerate() {
+                _mm256_storeu_ps(buf.as_mut_ptr().add(r * NR), _mm256_mul_ps(alpha, acc[0]));
+                _mm256_storeu_ps(
+                    buf.as_mut_ptr().add(r * NR + LANES),
+                    _mm256_mul_ps(alpha, acc[1]),
+                );
+            }
+            gemm::store_strided(&buf, NR, t);
+        }
+    }
+}
+
+/// `Σₚ A(·,p) ⊗ B(p,·)` for one tile, accumulators in registers.
+#[inline(always)]
+unsafe fn accumulate(
+    k: usize,
+    a: *const f32,
+    rsa: usize,
+    csa: usize,
+    b: *const f32,
+    rsb: usize,
+) -> [[__m256; 2]; MR] {
+    let mut acc = [[_mm256_setzero_ps(); 2]; MR];
+    for p in 0..k {
+        let b0 = _mm256_loadu_ps(b.add(p * rsb));
+        let b1 = _mm256_loadu_ps(b.add(p * rsb + LANES));
+        for (r, acc) in acc.iter_mut().enumerate() {
+            let av = _mm256_broadcast_ss(&*a.add(r * rsa + p * csa));
+            acc[0] = _mm256_fmadd_ps(av, b0, acc[0]);
+            acc[1] = _mm256_fmadd_ps(av, b1, acc[1]);
+        }
+    }
+    acc
+}
+
+#[target_feature(enable = "avx2,fma")]
+unsafe fn gemm_entry(
+    alpha: f32,
+    a: Mat<'_, f32>,
+    b: Mat<'_, f32>,
+    beta: f32,
+    mut c: MatMut<'_, f32>,
+) {
+    if !gemm::via_gemv(gemv_entry, alpha, a, b, beta, c.rb()) {
+        gemm::gemm::<KernelAvx2Fma>(alpha, a, b, beta, c);
+    }
+}
+
+// ---------------------------------------------------------------- GEMV
+
+#[target_feature(enable = "avx2,fma")]
+unsafe fn gemv_entry(alpha: f32, a: Mat<'_, f32>, x: &[f32], beta: f32, y: &mut [f32]) {
+    let (m, n) = (a.rows(), a.cols());
+    let (ap, xp, yp) = (a.data().as_ptr(), x.as_ptr(), y.as_mut_ptr());
+    if n == 0 {
+        gemm::gemv_no_columns(beta, y);
+    } else if m == 0 {
+    } else if a.col_stride() == 1 || n <= 1 {
+        gemv_n(alpha, ap, a.row_stride(), m, n, xp, beta, yp);
+    } else if a.row_stride() == 1 {
+        gemv_t(alpha, ap, a.col_stride(), m, n, xp, beta, yp);
+    } else {
+        crate::naive::gemv(alpha, a, x, beta, y);
+    }
+}
+
+/// `R` dot products of the rows at `a + r·lda` with `x`, sharing the loads of `x`.
+#[inline(always)]
+unsafe fn dot_rows<const R: usize>(a: *const f32, lda: usize, n: usize, x: *const f32) -> [f32; R] {
+    let mut acc = [_mm256_setzero_ps(); R];
+    let mut c = 0;
+    while c + LANES <= n {
+        let xv = _mm256_loadu_ps(x.add(c));
+        for (r, acc) in acc.iter_mut().enumerate() {
+            *acc = _mm256_fmadd_ps(_mm256_loadu_ps(a.add(r * lda + c)), xv, *acc);
+        }
+        c += LANES;
+    }
+    if c < n {
+        let m = mask(n - c);
+        let xv = _mm256_maskload_ps(x.add(c), m);
+        for (r, acc) in acc.iter_mut().enumerate() {
+            *acc = _mm256_fmadd_ps(_mm256_maskload_ps(a.add(r * lda + c), m), xv, *acc);
+        }
+    }
+    acc.map(|v| hsum(v))
+}
+
+/// `y = α·A·x + β·y`, `A` (m×n) with contiguous rows `lda` apart.
+#[inline(always)]
+#[allow(clippy::too_many_arguments, clippy::int_plus_one)]
+unsafe fn gemv_n(
+    alpha: f32,
+    a: *const f32,
+    lda: usize,
+    m: usize,
+    n: usize,
+    x: *const f32,
+    beta: f32,
+    y: *mut f32,
+) {
+    let mut i = 0;
+    macro_rules! rows {
+        ($r:literal) => {
+            while i + $r <= m {
+                let s = dot_rows::<$r>(a.add(i * lda), lda, n, x);
+                let m = mask($r);
+                finish(alpha, _mm256_maskload_ps(s.as_ptr(), m), beta, y.add(i), m);
+                i += $r;
+            }
+        };
+    }
+    rows!(8);
+    rows!(4);
+    rows!(1);
+}
+
+/// `y = α·Uᵀ·x + β·y` where `U` (n×m) is row-major with rows `ldu` apart.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+unsafe fn gemv_t(
+    alpha: f32,
+    u: *const f32,
+    ldu: usize,
+    m: usize,
+    n: usize,
+    x: *const f32,
+    beta: f32,
+    y: *mut f32,
+) {
+    let vectors = m.div_ceil(LANES);
+    let blocks = vectors.div_ceil(4);
+    let mut v0 = 0;
+    for blk in 0..blocks {
+        let nv = (vectors - v0).div_ceil(blocks - blk);
+        let c0 = v0 * LANES;
+        let width = (nv * LANES).min(m - c0);
+        let (u, y) = (u.add(c0), y.add(c0));
+        match nv {
+            1 => gemv_t_block::<1>(alpha, u, ldu, n, x, beta, y, width),
+            2 => gemv_t_block::<2>(alpha, u, ldu, n, x, beta, y, width),
+            3 => gemv_t_block::<3>(alpha, u, ldu, n, x, beta, y, width),
+            _ => gemv_t_block::<4>(alpha, u, ldu, n, x, beta, y, width),
+        }
+        v0 += nv;
+    }
+}
+
+/// One block of `width <= 8·NV` outputs of [`gemv_t`], held in registers.
+#[inline(always)]
+#[allow(clippy::too_many_arguments, clippy::needless_range_loop)]
+unsafe fn gemv_t_block<const NV: usize>(
+    alpha: f32,
+    u: *const f32,
+    ldu: usize,
+    n: usize,
+    x: *const f32,
+    beta: f32,
+    y: *mut f32,
+    width: usize,
+) {
+    let last = mask(width - (NV - 1) * LANES);
+    let load = |row: *const f32, v: usize| {
+        if v + 1 == NV {
+            _mm256_maskload_ps(row.add(v * LANES), last)
+        } else {
+            _mm256_loadu_ps(row.add(v * LANES))
+        }
+    };
+    let mut acc0 = [_mm256_setzero_ps(); NV];
+    let mut acc1 = [_mm256_setzero_ps(); NV];
+    let mut j = 0;
+    while j + 2 <= n {
+        let (x0, x1) = (_mm256_set1_ps(*x.add(j)), _mm256_set1_ps(*x.add(j + 1)));
+        let (r0, r1) = (u.add(j * ldu), u.add((j + 1) * ldu));
+        for v in 0..NV {
+            acc0[v] = _mm256_fmadd_ps(x0, load(r0, v), acc0[v]);
+            acc1[v] = _mm256_fmadd_ps(x1, load(r1, v), acc1[v]);
+        }
+        j += 2;
+    }
+    if j < n {
+        let (x0, r0) = (_mm256_set1_ps(*x.add(j)), u.add(j * ldu));
+        for v in 0..NV {
+            acc0[v] = _mm256_fmadd_ps(x0, load(r0, v), acc0[v]);
+        }
+    }
+    let full = mask(LANES);
+    for v in 0..NV {
+        let m = if v + 1 == NV { last } else { full };
+        finish(
+            alpha,
+            _mm256_add_ps(acc0[v], acc1[v]),
+            beta,
+            y.add(v * LANES),
+            m,
+        );
+    }
+}
+
+// ---------------------------------------------------------------- level 1
+
+#[target_feature(enable = "avx2,fma")]
+unsafe fn ger_entry(alpha: f32, x: &[f32], y: &[f32], mut a: MatMut<'_, f32>) {
+    let (n, ld) = (a.cols(), a.ld());
+    let ap = a.data().as_mut_ptr();
+    for (i, &xi) in x.iter().enumerate() {
+        axpy_raw(alpha * xi, y.as_ptr(), ap.add(i * ld), n);
+    }
+}
+
+/// `y[0..n] += α·x[0..n]`.
+#[inline(always)]
+unsafe fn axpy_raw(alpha: f32, x: *const f32, y: *mut f32, n: usize) {
+    let av = _mm256_set1_ps(alpha);
+    let mut i = 0;
+    while i + 4 * LANES <= n {
+        for v in 0..4 {
+            let (xp, yp) = (x.add(i + v * LANES), y.add(i + v * LANES));
+            _mm256_storeu_ps(
+                yp,
+                _mm256_fmadd_ps(av, _mm256_loadu_ps(xp), _mm256_loadu_ps(yp)),
+            );
+        }
+        i += 4 * LANES;
+    }
+    while i < n {
+        let m = mask((n - i).min(LANES));
+        let (xp, yp) = (x.add(i), y.add(i));
+        _mm256_maskstore_ps(
+            yp,
+            m,
+            _mm256_fmadd_ps(av, _mm256_maskload_ps(xp, m), _mm256_maskload_ps(yp, m)),
+        );
+        i += LANES;
+    }
+}
+
+#[target_feature(enable = "avx2,fma")]
+unsafe fn axpy(alpha: f32, x: &[f32], y: &mut [f32]) {
+    axpy_raw(alpha, x.as_ptr(), y.as_mut_ptr(), y.len());
+}
+
+#[target_feature(enable = "avx2,fma")]
+unsafe fn dot(x: &[f32], y: &[f32]) -> f32 {
+    let (xp, yp, n) = (x.as_ptr(), y.as_ptr(), x.len());
+    let mut acc = [_mm256_setzero_ps(); 4];
+    let mut i = 0;
+    while i + 4 * LANES <= n {
+        for (v, acc) in acc.iter_mut().enumerate() {
+            let o = i + v * LANES;
+            *acc = _mm256_fmadd_ps(_mm256_loadu_ps(xp.add(o)), _mm256_loadu_ps(yp.add(o)), *acc);
+        }
+        i += 4 * LANES;
+    }
+    while i < n {
+        let m = mask((n - i).min(LANES));
+        acc[0] = _mm256_fmadd_ps(
+            _mm256_maskload_ps(xp.add(i), m),
+            _mm256_maskload_ps(yp.add(i), m),
+            acc[0],
+        );
+        i += LANES;
+    }
+    hsum(_mm256_add_ps(
+        _mm256_add_ps(acc[0], acc[1]),
+        _mm256_add_ps(acc[2], acc[3]),
+    ))
+}
+
+#[target_feature(enable = "avx2,fma")]
+unsafe fn scale(alpha: f32, x: &mut [f32]) {
+    let (xp, n, av) = (x.as_mut_ptr(), x.len(), _mm256_set1_ps(alpha));
+    let mut i = 0;
+    while i < n {
+        let m = mask((n - i).min(LANES));
+        _mm256_maskstore_ps(
+            xp.add(i),
+            m,
+            _mm256_mul_ps(av, _mm256_maskload_ps(xp.add(i), m)),
+        );
+        i += LANES;
+    }
+}
+
+// ---------------------------------------------------------------- element-wise
+
+/// `e^x` to about 1 ulp (see `kernel_fallback::exp` for the scheme).
+#[inline(always)]
+unsafe fn exp8(x: __m256) -> __m256 {
+    // Constant first: on a NaN `vmaxps`/`vminps` return the second operand.
+    let x = _mm256_max_ps(_mm256_set1_ps(EXP_LO), x);
+    let x = _mm256_min_ps(_mm256_set1_ps(EXP_HI), x);
+    let n = _mm256_round_ps::<{ _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC }>(_mm256_mul_ps(
+        x,
+        _mm256_set1_ps(LOG2E),
+    ));
+    let r = _mm256_fnmadd_ps(n, _mm256_set1_ps(LN2_HI), x);
+    let r = _mm256_fnmadd_ps(n, _mm256_set1_ps(LN2_LO), r);
+    let mut p = _mm256_set1_ps(EXP_P[0]);
+    for &c in &EXP_P[1..] {
+        p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(c));
+    }
+    let p = _mm256_add_ps(
+        _mm256_fmadd_ps(p, _mm256_mul_ps(r, r), r),
+        _mm256_set1_ps(1.0),
+    );
+    // 2ⁿ in two normal halves, so n = 128 and subnormal results come out right.
+    let n = _mm256_cvtps_epi32(n);
+    let n1 = _mm256_srai_epi32::<1>(n);
+    let n2 = _mm256_sub_epi32(n, n1);
+    let bias = _mm256_set1_epi32(127);
+    let s1 = _mm256_castsi256_ps(_mm256_slli_epi32::<23>(_mm256_add_epi32(n1, bias)));
+    let s2 = _mm256_castsi256_ps(_mm256_slli_epi32::<23>(_mm256_add_epi32(n2, bias)));
+    _mm256_mul_ps(_mm256_mul_ps(p, s1), s2)
+}
+
+#[inline(always)]
+unsafe fn tanh8(x: __m256) -> __m256 {
+    let sign_bit = _mm256_set1_ps(-0.0);
+    let ax = _mm256_andnot_ps(sign_bit, x);
+    let z = _mm256_mul_ps(x, x);
+    let mut p = _mm256_set1_ps(TANH_P[0]);
+    for &c in &TANH_P[1..] {
+        p = _mm256_fmadd_ps(p, z, _mm256_set1_ps(c));
+    }
+    let small = _mm256_fmadd_ps(_mm256_mul_ps(p, z), x, x);
+    let one = _mm256_set1_ps(1.0);
+    let e = exp8(_mm256_add_ps(ax, ax));
+    let big = _mm256_sub_ps(
+        one,
+        _mm256_div_ps(_mm256_set1_ps(2.0), _mm256_add_ps(e, one)),
+    );
+    let big = _mm256_or_ps(big, _mm256_and_ps(sign_bit, x));
+    let is_small = _mm256_cmp_ps::<_CMP_LT_OQ>(ax, _mm256_set1_ps(TANH_SMALL));
+    _mm256_blendv_ps(big, small, is_small)
+}
+
+#[inline(always)]
+unsafe fn sigmoid8(x: __m256) -> __m256 {
+    let one = _mm256_set1_ps(1.0);
+    _mm256_div_ps(
+        one,
+        _mm256_add_ps(one, exp8(_mm256_sub_ps(_mm256_setzero_ps(), x))),
+    )
+}
+
+#[inline(always)]
+unsafe fn relu8(x: __m256) -> __m256 {
+    // NaN gives 0, as in the naive `if x > 0 { x } else { 0 }`.
+    _mm256_max_ps(x, _mm256_setzero_ps())
+}
+
+/// `y[i] = f(x[i])` for `i < n`; `x` and `y` may be the same pointer.
+macro_rules! map8 {
+    ($f:ident, $x:expr, $y:expr, $n:expr) => {{
+        let (x, y, n): (*const f32, *mut f32, usize) = ($x, $y, $n);
+        let mut i = 0;
+        while i + LANES <= n {
+            _mm256_storeu_ps(y.add(i), $f(_mm256_loadu_ps(x.add(i))));
+            i += LANES;
+        }
+        if i < n {
+            let m = mask(n - i);
+            _mm256_maskstore_ps(y.add(i), m, $f(_mm256_maskload_ps(x.add(i), m)));
+        }
+    }};
+}
+
+/// Runs `f` over `n` floats from `x` into `y` (which may alias `x`).
+#[inline(always)]
+unsafe fn map(f: Unary, x: *const f32, y: *mut f32, n: usize) {
+    match f {
+        Unary::Sigmoid => map8!(sigmoid8, x, y, n),
+        Unary::Tanh => map8!(tanh8, x, y, n),
+        Unary::Exp => map8!(exp8, x, y, n),
+        Unary::Relu => map8!(relu8, x, y, n),
+    }
+}
+
+#[target_feature(enable = "avx2,fma")]
+unsafe fn unary(f: Unary, x: &[f32], y: &mut [f32]) {
+    map(f, x.as_ptr(), y.as_mut_ptr(), y.len());
+}
+
+#[target_feature(enable = "avx2,fma")]
+unsafe fn unary_inplace(f: Unary, x: &mut [f32]) {
+    let p = x.as_mut_ptr();
+    map(f, p, p, x.len());
+}
+
+/// The maximum of `x` (`-inf` when empty).
+#[inline(always)]
+unsafe fn max(x: &[f32]) -> f32 {
+    let (xp, n) = (x.as_ptr(), x.len());
+    let ninf = _mm256_set1_ps(f32::NEG_INFINITY);
+    let mut acc = ninf;
+    let mut i = 0;
+    while i < n {
+        let m = mask((n - i).min(LANES));
+        let v = _mm256_blendv_ps(
+            ninf,
+            _mm256_maskload_ps(xp.add(i), m),
+            _mm256_castsi256_ps(m),
+        );
+        acc = _mm256_max_ps(v, acc);
+        i += LANES;
+    }
+    let mut lanes = [0.0f32; LANES];
+    _mm256_storeu_ps(lanes.as_mut_ptr(), acc);
+    lanes.into_iter().fold(f32::NEG_INFINITY, f32::max)
+}
+
+/// `Σ e^(xᵢ - m)`, also storing the terms in `y` when given.
+#[inline(always)]
+unsafe fn sum_exp(x: &[f32], mx: f32, y: Option<*mut f32>) -> f32 {
+    let (xp, n, mv) = (x.as_ptr(), x.len(), _mm256_set1_ps(mx));
+    let mut acc = _mm256_setzero_ps();
+    let mut i = 0;
+    while i < n {
+        let m = mask((n - i).min(LANES));
+        let e = exp8(_mm256_sub_ps(_mm256_maskload_ps(xp.add(i), m), mv));
+        acc = _mm256_add_ps(acc, _mm256_and_ps(e, _mm256_castsi256_ps(m)));
+        if let Some(y) = y {
+            _mm256_maskstore_ps(y.add(i), m, e);
+        }
+        i += LANES;
+    }
+    hsum(acc)
+}
+
+#[target_feature(enable = "avx2,fma")]
+unsafe fn softmax(x: &[f32], y: &mut [f32]) {
+    let z = sum_exp(x, max(x), Some(y.as_mut_ptr()));
+    scale(1.0 / z, y);
+}
+
+#[target_feature(enable = "avx2,fma")]
+unsafe fn log_softmax(x: &[f32], y: &mut [f32]) {
+    let mx = max(x);
+    let lz = _mm256_set1_ps(mx + sum_exp(x, mx, None).ln());
+    let (xp, yp, n) = (x.as_ptr(), y.as_mut_ptr(), x.len());
+    let mut i = 0;
+    while i < n {
+        let m = mask((n - i).min(LANES));
+        _mm256_maskstore_ps(
+            yp.add(i),
+            m,
+            _mm256_sub_ps(_mm256_maskload_ps(xp.add(i), m), lz),
+        );
+        i += LANES;
+    }
+}

@@ -1,0 +1,547 @@
+//! `KernelAvx512`: the f32 kernels for CPUs with AVX-512F (16 lanes, 32
+//! registers, masked loads and stores, so ragged edges need no scalar loops).
+//!
+//! Every entry point is a `#[target_feature(enable = "avx512f")]` function;
+//! the helpers below are `#[inline(always)]` without the attribute and are
+//! only ever called from those entry points, which is what gives them the
+//! feature (the scheme of the `matrixmultiply` crate). The dispatch table is
+//! only handed out when the CPU has AVX-512F.
+//!
+//! - GEMM: the shared BLIS driver with a 12×32 register tile (24 accumulators).
+//! - GEMV `y = Ax` (rows contiguous): eight dot products at a time.
+//! - GEMV `y = Aᵀx` (columns contiguous, the backward pass): column blocks of
+//!   up to 128 floats held in registers while the rows stream past, two rows
+//!   at a time into two accumulator sets to hide the FMA latency.
+//! - exp/tanh/sigmoid: Cephes polynomials, `vscalefps` for the `2ⁿ` step.
+
+use crate::dispatch::Kernels;
+use crate::gemm::{self, Microkernel, Tile};
+use crate::kernel_fallback::{EXP_HI, EXP_LO, EXP_P, LN2_HI, LN2_LO, LOG2E, TANH_P, TANH_SMALL};
+use crate::{Isa, Mat, MatMut, Unary};
+use std::arch::x86_64::*;
+
+const LANES: usize = 16;
+
+pub(crate) static KERNELS: Kernels = Kernels {
+    isa: Isa::Avx512,
+    gemm: gemm_entry,
+    gemv: gemv_entry,
+    ger: ger_entry,
+    axpy,
+    dot,
+    scale,
+    unary,
+    unary_inplace,
+    softmax,
+    log_softmax,
+};
+
+/// The mask of the first `n` lanes (`n <= 16`).
+#[inline(always)]
+fn mask(n: usize) -> __mmask16 {
+    ((1u32 << n) - 1) as __mmask16
+}
+
+/// `α·s + β·y` (`β = 0`: `y` is not read).
+#[inline(always)]
+unsafe fn finish(alpha: f32, s: __m512, beta: f32, y: *mut f32, m: __mmask16) {
+    let mut v = _mm512_mul_ps(_mm512_set1_ps(alpha), s);
+    if beta != 0.0 {
+        v = _mm512_fmadd_ps(_mm512_set1_ps(beta), _mm512_maskz_loadu_ps(m, y), v);
+    }
+    _mm512_mask_storeu_ps(y, m, v);
+}
+
+// ---------------------------------------------------------------- GEMM
+
+/// The 12×32 register tile.
+pub(crate) struct KernelAvx512;
+
+const MR: usize = 12;
+const NR: usize = 32;
+
+impl Microkernel for KernelAvx512 {
+    const MR: usize = MR;
+    const NR: usize = NR;
+    const MC: usize = 12 * MR;
+
+    #[target_feature(enable = "avx512f")]
+    unsafe fn tile(t: &Tile) {
+        // Two copies of the loop, one per layout of A, so each has constant strides.
+        let acc = if t.rsa == 1 {
+            accumulate(t.k, t.a, 1, t.csa, t.b, t.rsb)
+        } else {
+            accumulate(t.k, t.a, t.rsa, 1, t.b, t.rsb)
+        };
+        let alpha = _mm512_set1_ps(t.alpha);
+        if t.csc == 1 {
+            let m0 = mask(t.nr.min(LANES));
+            let m1 = mask(t.nr.saturating_sub(LANES).min(LANES));
+            let beta = _mm512_set1_ps(t.beta);
+            for (r, acc) in acc.iter().enumerate() {
+                if r < t.mr {
+                    let c0 = t.c.add(r * t.rsc);
+                    let c1 = c0.wrapping_add(LANES);
+                    let mut v0 = _mm512_mul_ps(alpha, acc[0]);
+                    let mut v1 = _mm512_mul_ps(alpha, acc[1]);
+                    if t.beta != 0.0 {
+                        v0 = _mm512_fmadd_ps(beta, _mm512_maskz_loadu_ps(m0, c0), v0);
+                        v1 = _mm512_fmadd_ps(beta, _mm512_maskz_loadu_ps(m1, c1), v1);
+                    }
+                    _mm512_mask_storeu_ps(c0, m0, v0);
+                    _mm512_mask_storeu_ps(c1, m1, v1);
+                }
+            }
+        } else {
+            let mut buf = [0.0f32; MR * NR];
+            for (r, acc) in acc.iter().enumerate() {
+                _mm512_storeu_ps(buf.as_mut_ptr().add(r * NR), _mm512_mul_ps(alpha, acc[0]));
+                _mm512_storeu_ps(
+                    buf.as_mut_ptr().add(r * NR + LANES),
+                    _mm512_mul_ps(alpha, acc[1]),
+                );
+            }
+            gemm::store_strided(&buf, NR, t);
+        }
+    }
+}
+
+/// `Σₚ A(·,p) ⊗ B(p,·)` for one tile, accumulators in registers.
+#[inline(always)]
+unsafe fn accumulate(
+    k: usize,
+    a: *const f32,
+    rsa: usize,
+    csa: usize,
+    b: *const f32,
+    rsb: usize,
+) -> [[__m512; 2]; MR] {
+    let mut acc = [[_mm512_setzero_ps(); 2]; MR];
+    for p in 0..k {
+        let b0 = _mm512_loadu_ps(b.add(p * rsb));
+        let b1 = _mm512_loadu_ps(b.add(p * rsb + LANES));
+        for (r, acc) in acc.iter_mut().enumerate() {
+            let av = _mm512_set1_ps(*a.add(r * rsa + p * csa));
+            acc[0] = _mm512_fmadd_ps(av, b0, acc[0]);
+            acc[1] = _mm512_fmadd_ps(av, b1, acc[1]);
+        }
+    }
+    acc
+}
+
+#[target_feature(enable = "avx512f")]
+unsafe fn gemm_entry(
+    alpha: f32,
+    a: Mat<'_, f32>,
+    b: Mat<'_, f32>,
+    beta: f32,
+    mut c: MatMut<'_, f32>,
+) {
+    if !gemm::via_gemv(gemv_entry, alpha, a, b, beta, c.rb()) {
+        gemm::gemm::<KernelAvx512>(alpha, a, b, beta, c);
+    }
+}
+
+// ---------------------------------------------------------------- GEMV
+
+#[target_feature(enable = "avx512f")]
+unsafe fn gemv_entry(alpha: f32, a: Mat<'_, f32>, x: &[f32], beta: f32, y: &mut [f32]) {
+    let (m, n) = (a.rows(), a.cols());
+    let (ap, xp, yp) = (a.data().as_ptr(), x.as_ptr(), y.as_mut_ptr());
+    if n == 0 {
+        gemm::gemv_no_columns(beta, y);
+    } else if m == 0 {
+    } else if a.col_stride() == 1 || n <= 1 {
+        gemv_n(alpha, ap, a.row_stride(), m, n, xp, beta, yp);
+    } else if a.row_stride() == 1 {
+        gemv_t(alpha, ap, a.col_stride(), m, n, xp, beta, yp);
+    } else {
+        crate::naive::gemv(alpha, a, x, beta, y);
+    }
+}
+
+/// `R` dot products of the rows at `a + r·lda` with `x`, sharing the loads of `x`.
+#[inline(always)]
+unsafe fn dot_rows<const R: usize>(a: *const f32, lda: usize, n: usize, x: *const f32) -> [f32; R] {
+    let mut acc = [_mm512_setzero_ps(); R];
+    let mut c = 0;
+    while c + LANES <= n {
+        let xv = _mm512_loadu_ps(x.add(c));
+        for (r, acc) in acc.iter_mut().enumerate() {
+            *acc = _mm512_fmadd_ps(_mm512_loadu_ps(a.add(r * lda + c)), xv, *acc);
+        }
+        c += LANES;
+    }
+    if c < n {
+        let m = mask(n - c);
+        let xv = _mm512_maskz_loadu_ps(m, x.add(c));
+        for (r, acc) in acc.iter_mut().enumerate() {
+            *acc = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, a.add(r * lda + c)), xv, *acc);
+        }
+    }
+    acc.map(|v| _mm512_reduce_add_ps(v))
+}
+
+/// `y = α·A·x + β·y`, `A` (m×n) with contiguous rows `lda` apart.
+#[inline(always)]
+#[allow(clippy::too_many_arguments, clippy::int_plus_one)]
+unsafe fn gemv_n(
+    alpha: f32,
+    a: *const f32,
+    lda: usize,
+    m: usize,
+    n: usize,
+    x: *const f32,
+    beta: f32,
+    y: *mut f32,
+) {
+    let mut i = 0;
+    macro_rules! rows {
+        ($r:literal) => {
+            while i + $r <= m {
+                let s = dot_rows::<$r>(a.add(i * lda), lda, n, x);
+                finish(
+                    alpha,
+                    _mm512_maskz_loadu_ps(mask($r), s.as_ptr()),
+                    beta,
+                    y.add(i),
+                    mask($r),
+                );
+                i += $r;
+            }
+        };
+    }
+    rows!(8);
+    rows!(4);
+    rows!(1);
+}
+
+/// `y = α·Uᵀ·x + β·y` where `U` (n×m) is row-major with rows `ldu` apart,
+/// i.e. `y = α·A·x + β·y` for the column-major view `A = Uᵀ` (m×n).
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+unsafe fn gemv_t(
+    alpha: f32,
+    u: *const f32,
+    ldu: usize,
+    m: usize,
+    n: usize,
+    x: *const f32,
+    beta: f32,
+    y: *mut f32,
+) {
+    // Split the m outputs into blocks of at most 8 vectors, as even as possible.
+    let vectors = m.div_ceil(LANES);
+    let blocks = vectors.div_ceil(8);
+    let mut v0 = 0;
+    for blk in 0..blocks {
+        let nv = (vectors - v0).div_ceil(blocks - blk);
+        let c0 = v0 * LANES;
+        let width = (nv * LANES).min(m - c0);
+        let (u, y) = (u.add(c0), y.add(c0));
+        match nv {
+            1 => gemv_t_block::<1>(alpha, u, ldu, n, x, beta, y, width),
+            2 => gemv_t_block::<2>(alpha, u, ldu, n, x, beta, y, width),
+            3 => gemv_t_block::<3>(alpha, u, ldu, n, x, beta, y, width),
+            4 => gemv_t_block::<4>(alpha, u, ldu, n, x, beta, y, width),
+            5 => gemv_t_block::<5>(alpha, u, ldu, n, x, beta, y, width),
+            6 => gemv_t_block::<6>(alpha, u, ldu, n, x, beta, y, width),
+            7 => gemv_t_block::<7>(alpha, u, ldu, n, x, beta, y, width),
+            _ => gemv_t_block::<8>(alpha, u, ldu, n, x, beta, y, width),
+        }
+        v0 += nv;
+    }
+}
+
+/// One block of `width <= 16·NV` outputs of [`gemv_t`], held in registers.
+#[inline(always)]
+#[allow(clippy::too_many_arguments, clippy::needless_range_loop)]
+unsafe fn gemv_t_block<const NV: usize>(
+    alpha: f32,
+    u: *const f32,
+    ldu: usize,
+    n: usize,
+    x: *const f32,
+    beta: f32,
+    y: *mut f32,
+    width: usize,
+) {
+    let last = mask(width - (NV - 1) * LANES);
+    let load = |row: *const f32, v: usize| {
+        if v + 1 == NV {
+            _mm512_maskz_loadu_ps(last, row.add(v * LANES))
+        } else {
+            _mm512_loadu_ps(row.add(v * LANES))
+        }
+    };
+    let mut acc0 = [_mm512_setzero_ps(); NV];
+    let mut acc1 = [_mm512_setzero_ps(); NV];
+    let mut j = 0;
+    while j + 2 <= n {
+        let (x0, x1) = (_mm512_set1_ps(*x.add(j)), _mm512_set1_ps(*x.add(j + 1)));
+        let (r0, r1) = (u.add(j * ldu), u.add((j + 1) * ldu));
+        for v in 0..NV {
+            acc0[v] = _mm512_fmadd_ps(x0, load(r0, v), acc0[v]);
+            acc1[v] = _mm512_fmadd_ps(x1, load(r1, v), acc1[v]);
+        }
+        j += 2;
+    }
+    if j < n {
+        let (x0, r0) = (_mm512_set1_ps(*x.add(j)), u.add(j * ldu));
+        for v in 0..NV {
+            acc0[v] = _mm512_fmadd_ps(x0, load(r0, v), acc0[v]);
+        }
+    }
+    for v in 0..NV {
+        let m = if v + 1 == NV { last } else { !0 };
+        finish(
+            alpha,
+            _mm512_add_ps(acc0[v], acc1[v]),
+            beta,
+            y.add(v * LANES),
+            m,
+        );
+    }
+}
+
+// ---------------------------------------------------------------- level 1
+
+#[target_feature(enable = "avx512f")]
+unsafe fn ger_entry(alpha: f32, x: &[f32], y: &[f32], mut a: MatMut<'_, f32>) {
+    let (n, ld) = (a.cols(), a.ld());
+    let ap = a.data().as_mut_ptr();
+    for (i, &xi) in x.iter().enumerate() {
+        axpy_raw(alpha * xi, y.as_ptr(), ap.add(i * ld), n);
+    }
+}
+
+/// `y[0..n] += α·x[0..n]`.
+#[inline(always)]
+unsafe fn axpy_raw(alpha: f32, x: *const f32, y: *mut f32, n: usize) {
+    let av = _mm512_set1_ps(alpha);
+    let mut i = 0;
+    while i + 4 * LANES <= n {
+        for v in 0..4 {
+            let (xp, yp) = (x.add(i + v * LANES), y.add(i + v * LANES));
+            _mm512_storeu_ps(
+                yp,
+                _mm512_fmadd_ps(av, _mm512_loadu_ps(xp), _mm512_loadu_ps(yp)),
+            );
+        }
+        i += 4 * LANES;
+    }
+    while i < n {
+        let m = mask((n - i).min(LANES));
+        let (xp, yp) = (x.add(i), y.add(i));
+        _mm512_mask_storeu_ps(
+            yp,
+            m,
+            _mm512_fmadd_ps(
+                av,
+                _mm512_maskz_loadu_ps(m, xp),
+                _mm512_maskz_loadu_ps(m, yp),
+            ),
+        );
+        i += LANES;
+    }
+}
+
+#[target_feature(enable = "avx512f")]
+unsafe fn axpy(alpha: f32, x: &[f32], y: &mut [f32]) {
+    axpy_raw(alpha, x.as_ptr(), y.as_mut_ptr(), y.len());
+}
+
+#[target_feature(enable = "avx512f")]
+unsafe fn dot(x: &[f32], y: &[f32]) -> f32 {
+    let (xp, yp, n) = (x.as_ptr(), y.as_ptr(), x.len());
+    let mut acc = [_mm512_setzero_ps(); 4];
+    let mut i = 0;
+    while i + 4 * LANES <= n {
+        for (v, acc) in acc.iter_mut().enumerate() {
+            let o = i + v * LANES;
+            *acc = _mm512_fmadd_ps(_mm512_loadu_ps(xp.add(o)), _mm512_loadu_ps(yp.add(o)), *acc);
+        }
+        i += 4 * LANES;
+    }
+    while i < n {
+        let m = mask((n - i).min(LANES));
+        acc[0] = _mm512_fmadd_ps(
+            _mm512_maskz_loadu_ps(m, xp.add(i)),
+            _mm512_maskz_loadu_ps(m, yp.add(i)),
+            acc[0],
+        );
+        i += LANES;
+    }
+    _mm512_reduce_add_ps(_mm512_add_ps(
+        _mm512_add_ps(acc[0], acc[1]),
+        _mm512_add_ps(acc[2], acc[3]),
+    ))
+}
+
+#[target_feature(enable = "avx512f")]
+unsafe fn scale(alpha: f32, x: &mut [f32]) {
+    let (xp, n, av) = (x.as_mut_ptr(), x.len(), _mm512_set1_ps(alpha));
+    let mut i = 0;
+    while i < n {
+        let m = mask((n - i).min(LANES));
+        _mm512_mask_storeu_ps(
+            xp.add(i),
+            m,
+            _mm512_mul_ps(av, _mm512_maskz_loadu_ps(m, xp.add(i))),
+        );
+        i += LANES;
+    }
+}
+
+// ---------------------------------------------------------------- element-wise
+
+/// `e^x` to about 1 ulp (see `kernel_fallback::exp` for the scheme).
+#[inline(always)]
+unsafe fn exp16(x: __m512) -> __m512 {
+    // Constant first: on a NaN `vmaxps`/`vminps` return the second operand.
+    let x = _mm512_max_ps(_mm512_set1_ps(EXP_LO), x);
+    let x = _mm512_min_ps(_mm512_set1_ps(EXP_HI), x);
+    let n = _mm512_roundscale_ps::<{ _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC }>(
+        _mm512_mul_ps(x, _mm512_set1_ps(LOG2E)),
+    );
+    let r = _mm512_fnmadd_ps(n, _mm512_set1_ps(LN2_HI), x);
+    let r = _mm512_fnmadd_ps(n, _mm512_set1_ps(LN2_LO), r);
+    let mut p = _mm512_set1_ps(EXP_P[0]);
+    for &c in &EXP_P[1..] {
+        p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(c));
+    }
+    let p = _mm512_add_ps(
+        _mm512_fmadd_ps(p, _mm512_mul_ps(r, r), r),
+        _mm512_set1_ps(1.0),
+    );
+    _mm512_scalef_ps(p, n)
+}
+
+#[inline(always)]
+unsafe fn tanh16(x: __m512) -> __m512 {
+    let ax = _mm512_abs_ps(x);
+    let z = _mm512_mul_ps(x, x);
+    let mut p = _mm512_set1_ps(TANH_P[0]);
+    for &c in &TANH_P[1..] {
+        p = _mm512_fmadd_ps(p, z, _mm512_set1_ps(c));
+    }
+    let small = _mm512_fmadd_ps(_mm512_mul_ps(p, z), x, x);
+    let one = _mm512_set1_ps(1.0);
+    let e = exp16(_mm512_add_ps(ax, ax));
+    let big = _mm512_sub_ps(
+        one,
+        _mm512_div_ps(_mm512_set1_ps(2.0), _mm512_add_ps(e, one)),
+    );
+    let sign = _mm512_and_si512(_mm512_castps_si512(x), _mm512_set1_epi32(i32::MIN));
+    let big = _mm512_castsi512_ps(_mm512_or_si512(_mm512_castps_si512(big), sign));
+    let is_small = _mm512_cmp_ps_mask::<_CMP_LT_OQ>(ax, _mm512_set1_ps(TANH_SMALL));
+    _mm512_mask_blend_ps(is_small, big, small)
+}
+
+#[inline(always)]
+unsafe fn sigmoid16(x: __m512) -> __m512 {
+    let one = _mm512_set1_ps(1.0);
+    _mm512_div_ps(
+        one,
+        _mm512_add_ps(one, exp16(_mm512_sub_ps(_mm512_setzero_ps(), x))),
+    )
+}
+
+#[inline(always)]
+unsafe fn relu16(x: __m512) -> __m512 {
+    // NaN gives 0, as in the naive `if x > 0 { x } else { 0 }`.
+    _mm512_max_ps(x, _mm512_setzero_ps())
+}
+
+/// `y[i] = f(x[i])` for `i < n`; `x` and `y` may be the same pointer.
+macro_rules! map16 {
+    ($f:ident, $x:expr, $y:expr, $n:expr) => {{
+        let (x, y, n): (*const f32, *mut f32, usize) = ($x, $y, $n);
+        let mut i = 0;
+        while i + LANES <= n {
+            _mm512_storeu_ps(y.add(i), $f(_mm512_loadu_ps(x.add(i))));
+            i += LANES;
+        }
+        if i < n {
+            let m = mask(n - i);
+            _mm512_mask_storeu_ps(y.add(i), m, $f(_mm512_maskz_loadu_ps(m, x.add(i))));
+        }
+    }};
+}
+
+/// Runs `f` over `n` floats from `x` into `y` (which may alias `x`).
+#[inline(always)]
+unsafe fn map(f: Unary, x: *const f32, y: *mut f32, n: usize) {
+    match f {
+        Unary::Sigmoid => map16!(sigmoid16, x, y, n),
+        Unary::Tanh => map16!(tanh16, x, y, n),
+        Unary::Exp => map16!(exp16, x, y, n),
+        Unary::Relu => map16!(relu16, x, y, n),
+    }
+}
+
+#[target_feature(enable = "avx512f")]
+unsafe fn unary(f: Unary, x: &[f32], y: &mut [f32]) {
+    map(f, x.as_ptr(), y.as_mut_ptr(), y.len());
+}
+
+#[target_feature(enable = "avx512f")]
+unsafe fn unary_inplace(f: Unary, x: &mut [f32]) {
+    let p = x.as_mut_ptr();
+    map(f, p, p, x.len());
+}
+
+/// The maximum of `x` (`-inf` when empty).
+#[inline(always)]
+unsafe fn max(x: &[f32]) -> f32 {
+    let (xp, n) = (x.as_ptr(), x.len());
+    let mut acc = _mm512_set1_ps(f32::NEG_INFINITY);
+    let mut i = 0;
+    while i < n {
+        let m = mask((n - i).min(LANES));
+        acc = _mm512_max_ps(_mm512_mask_loadu_ps(acc, m, xp.add(i)), acc);
+        i += LANES;
+    }
+    _mm512_reduce_max_ps(acc)
+}
+
+/// `Σ e^(xᵢ - m)`, also storing the terms in `y` when given.
+#[inline(always)]
+unsafe fn sum_exp(x: &[f32], mx: f32, y: Option<*mut f32>) -> f32 {
+    let (xp, n, mv) = (x.as_ptr(), x.len(), _mm512_set1_ps(mx));
+    let mut acc = _mm512_setzero_ps();
+    let mut i = 0;
+    while i < n {
+        let m = mask((n - i).min(LANES));
+        let e = exp16(_mm512_sub_ps(_mm512_maskz_loadu_ps(m, xp.add(i)), mv));
+        acc = _mm512_mask_add_ps(acc, m, acc, e);
+        if let Some(y) = y {
+            _mm512_mask_storeu_ps(y.add(i), m, e);
+        }
+        i += LANES;
+    }
+    _mm512_reduce_add_ps(acc)
+}
+
+#[target_feature(enable = "avx512f")]
+unsafe fn softmax(x: &[f32], y: &mut [f32]) {
+    let z = sum_exp(x, max(x), Some(y.as_mut_ptr()));
+    scale(1.0 / z, y);
+}
+
+#[target_feature(enable = "avx512f")]
+unsafe fn log_softmax(x: &[f32], y: &mut [f32]) {
+    let mx = max(x);
+    let lz = _mm512_set1_ps(mx + sum_exp(x, mx, None).ln());
+    let (xp, yp, n) = (x.as_ptr(), y.as_mut_ptr(), x.len());
+    let mut i = 0;
+    while i < n {
+        let m = mask((n - i).min(LANES));
+        _mm512_mask_storeu_ps(
+            yp.add(i),
+            m,
+            _mm512_sub_ps(_mm512_maskz_loadu_ps(m, xp.add(i)), lz),
+        );
+        i += LANES;
+    }
+}
