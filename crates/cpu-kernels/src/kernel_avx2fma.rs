@@ -532,17 +532,18 @@ unsafe fn softmax(x: &[f32], y: &mut [f32]) {
 
 #[target_feature(enable = "avx2,fma")]
 unsafe fn log_softmax(x: &[f32], y: &mut [f32]) {
+    // (x - max) - ln z rather than x - (max + ln z): exact where x is near max.
     let mx = max(x);
-    let lz = _mm256_set1_ps(mx + sum_exp(x, mx, None).ln());
+    let (mv, lz) = (
+        _mm256_set1_ps(mx),
+        _mm256_set1_ps(sum_exp(x, mx, None).ln()),
+    );
     let (xp, yp, n) = (x.as_ptr(), y.as_mut_ptr(), x.len());
     let mut i = 0;
     while i < n {
         let m = mask((n - i).min(LANES));
-        _mm256_maskstore_ps(
-            yp.add(i),
-            m,
-            _mm256_sub_ps(_mm256_maskload_ps(xp.add(i), m), lz),
-        );
+        let d = _mm256_sub_ps(_mm256_maskload_ps(xp.add(i), m), mv);
+        _mm256_maskstore_ps(yp.add(i), m, _mm256_sub_ps(d, lz));
         i += LANES;
     }
 }

@@ -357,9 +357,10 @@ fn softmax(x: &[f32], y: &mut [f32]) {
 }
 
 fn log_softmax(x: &[f32], y: &mut [f32]) {
+    // (x - max) - ln z rather than x - (max + ln z): exact where x is near max.
     let m = max(x);
-    let lz = m + exp_shifted(x, m, y).ln();
+    let lz = exp_shifted(x, m, y).ln();
     for (y, &x) in y.iter_mut().zip(x) {
-        *y = x - lz;
+        *y = (x - m) - lz;
     }
 }
