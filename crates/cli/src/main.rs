@@ -1,1 +1,78 @@
-fn main() {}
+//! `qmtl`, the command line of the project.
+//!
+//! One module per subcommand under `cmd/` (`data`, `stats`, `score`; `train`,
+//! `eval` and `tag` slot in beside them): each defines a clap `Args` struct and a
+//! `run` function. This file holds the clap enum, the options every subcommand
+//! shares ([`Global`]), and the error policy: a user error (bad file, bad flag,
+//! missing data) is printed as one line on stderr, `qmtl: error: ...`, with the
+//! whole cause chain, and the exit status is 1 — never a panic or a backtrace.
+
+mod cmd;
+mod download;
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Quasi-multitask learning for sequence tagging (Q-MTL), reproduced in Rust.
+#[derive(Parser)]
+#[command(name = "qmtl", version, about, propagate_version = true)]
+struct Cli {
+    #[command(flatten)]
+    global: Global,
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// Options shared by every subcommand.
+#[derive(clap::Args, Debug, Clone)]
+pub struct Global {
+    /// Data folder searched first; then $QMTL_DATA, ../shared/data beside the
+    /// repository, and the cache (~/.cache/qmtl/data). `data fetch` writes here.
+    #[arg(long, global = true, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+}
+
+impl Global {
+    /// The data roots, in search order.
+    pub fn roots(&self) -> corpus::DataRoots {
+        corpus::DataRoots::discover(self.data_dir.as_deref())
+    }
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// List the paper's datasets or fetch the missing ones.
+    Data(cmd::data::DataArgs),
+    /// Sentences, distinct word forms and tokens per file (Table 1 of the paper).
+    Stats(cmd::stats::StatsArgs),
+    /// Score a prediction file against a gold file (accuracy; conlleval P/R/F1).
+    Score(cmd::score::ScoreArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Data(args) => cmd::data::run(&cli.global, args),
+        Command::Stats(args) => cmd::stats::run(&cli.global, args),
+        Command::Score(args) => cmd::score::run(&cli.global, args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
+        Err(e) => {
+            let _ = std::io::stdout().flush();
+            eprintln!("qmtl: error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// `qmtl stats ... | head` closes stdout early; that is not an error.
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain()
+        .filter_map(|c| c.downcast_ref::<std::io::Error>())
+        .any(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+}

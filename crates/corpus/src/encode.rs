@@ -1,0 +1,67 @@
+//! Turning a sentence into the ids the network consumes (model-spec sections 2-3).
+//!
+//! For every token: its word id, its character sequence `<w> c1 ... cn </w>` as
+//! ids (the character BiLSTM runs over exactly this sequence; the backward LSTM's
+//! last output is the one on `<w>`), and its gold tag id. Unseen words and
+//! characters become `UNK`; an unseen gold tag becomes `None`, so evaluation can
+//! count it as an error whatever the prediction, while training data (whose tags
+//! built the index) always has `Some`.
+
+use crate::sentence::Sentence;
+use crate::vocab::{Vocab, BOW, EOW};
+
+/// One sentence as ids.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Encoded {
+    /// Word id per token (`UNK` = 0 for unseen words).
+    pub words: Vec<usize>,
+    /// Per token: `[BOW, c1, ..., cn, EOW]` (unseen characters = `UNK`).
+    pub chars: Vec<Vec<usize>>,
+    /// Gold tag id per token; `None` for a tag the training file never had.
+    pub tags: Vec<Option<usize>>,
+}
+
+impl Encoded {
+    /// Number of tokens.
+    pub fn len(&self) -> usize {
+        self.words.len()
+    }
+
+    /// True for a sentence without tokens.
+    pub fn is_empty(&self) -> bool {
+        self.words.is_empty()
+    }
+
+    /// The gold tag ids when every tag is known (always so for training sentences).
+    pub fn gold(&self) -> Option<Vec<usize>> {
+        self.tags.iter().copied().collect()
+    }
+}
+
+impl Vocab {
+    /// Encodes a tagged sentence.
+    pub fn encode(&self, s: &Sentence) -> Encoded {
+        Encoded {
+            words: s.words.iter().map(|w| self.word_id(w)).collect(),
+            chars: s.words.iter().map(|w| self.encode_chars(w)).collect(),
+            tags: s.tags.iter().map(|t| self.tag_id(t)).collect(),
+        }
+    }
+
+    /// `[BOW, c1, ..., cn, EOW]` for one word.
+    pub fn encode_chars(&self, word: &str) -> Vec<usize> {
+        let mut ids = Vec::with_capacity(word.len() + 2);
+        ids.push(BOW);
+        ids.extend(word.chars().map(|c| self.char_id(c)));
+        ids.push(EOW);
+        ids
+    }
+
+    /// Tag names of predicted ids, for writing or scoring predictions.
+    ///
+    /// # Panics
+    /// If an id is not a tag id.
+    pub fn tag_names<'a>(&'a self, ids: &[usize]) -> Vec<&'a str> {
+        ids.iter().map(|&i| self.tags.name(i)).collect()
+    }
+}

@@ -1,0 +1,71 @@
+//! Column files (CoNLL-2002/2003 NER): first column = word, last column = tag.
+//!
+//! A line that contains a tab is split at every tab (so a word may contain a space
+//! and an empty field is detected); other lines are split at runs of spaces. Every
+//! token line of a file must have the same number of columns, at least two. A line
+//! whose first column is `-DOCSTART-` separates documents: it closes the current
+//! sentence and is not a token (the Dutch CoNLL-2002 files have them, the paper's
+//! English files do not).
+
+use std::path::Path;
+
+use super::{lines, SentenceBuilder};
+use crate::error::{Error, Result};
+use crate::sentence::Sentence;
+
+/// The document separator of the CoNLL shared tasks.
+pub const DOCSTART: &str = "-DOCSTART-";
+
+pub(super) fn parse(text: &str, path: &Path) -> Result<Vec<Sentence>> {
+    let mut builder = SentenceBuilder::new();
+    // (number of columns, line that set it)
+    let mut width: Option<(usize, usize)> = None;
+    for (n, line) in lines(text) {
+        if line.is_empty() {
+            builder.close();
+            continue;
+        }
+        let fields: Vec<&str> = if line.contains('\t') {
+            line.split('\t').collect()
+        } else {
+            line.split(' ').filter(|f| !f.is_empty()).collect()
+        };
+        if fields[0] == DOCSTART {
+            builder.close();
+            continue;
+        }
+        let found = fields.len();
+        match width {
+            _ if found < 2 => {
+                return Err(Error::Columns {
+                    path: path.into(),
+                    line: n,
+                    expected: "at least 2 (word ... tag)".into(),
+                    found,
+                })
+            }
+            Some((w, first)) if w != found => {
+                return Err(Error::Columns {
+                    path: path.into(),
+                    line: n,
+                    expected: format!("{w} (as on line {first})"),
+                    found,
+                })
+            }
+            Some(_) => {}
+            None => width = Some((found, n)),
+        }
+        let (word, tag) = (fields[0], fields[found - 1]);
+        for (value, field) in [(word, "word (first column)"), (tag, "tag (last column)")] {
+            if value.trim().is_empty() {
+                return Err(Error::EmptyField {
+                    path: path.into(),
+                    line: n,
+                    field,
+                });
+            }
+        }
+        builder.push(word, tag, n);
+    }
+    Ok(builder.finish())
+}

@@ -1,0 +1,191 @@
+//! Checks on the real corpora in `../shared/data` (or `QMTL_DATA`): Table 1 of the
+//! paper, checksums, reading speed, and conlleval counts frozen from conlleval.pl.
+//! When the data is absent each test says "skipped: ..." on stderr (uncaptured, so
+//! it shows in a normal `cargo test`) instead of passing silently.
+
+use std::io::Write;
+use std::time::Instant;
+
+use corpus::registry::Check;
+use corpus::{score_files, Corpus, DataRoots, Registry, Split, Stats};
+
+/// The roots, or `None` after announcing the skip, when `names` are not all present.
+fn roots_with(test: &str, names: &[&str]) -> Option<DataRoots> {
+    let roots = DataRoots::discover(None);
+    let r = Registry::builtin();
+    if let Some(missing) = names
+        .iter()
+        .find(|n| r.get(n).unwrap().locate(&roots).is_err())
+    {
+        let _ = writeln!(
+            std::io::stderr(),
+            "skipped: {test}: dataset `{missing}` data not found at {}",
+            roots.describe()
+        );
+        return None;
+    }
+    Some(roots)
+}
+
+#[test]
+fn table_1_of_the_paper_on_the_five_local_treebanks() {
+    let Some(roots) = roots_with("table 1", &["ta", "hu", "el", "tr", "en"]) else {
+        return;
+    };
+    // Table 1: sentences / distinct word forms / total words of the training sets.
+    let table1 = [
+        ("ta", 400, 2637, 6329),
+        ("hu", 910, 7767, 20166),
+        ("el", 1662, 9035, 42326),
+        ("tr", 3685, 13781, 38082),
+        ("en", 2738, 7436, 50096),
+    ];
+    for (name, sentences, word_forms, tokens) in table1 {
+        let ds = Registry::builtin().get(name).unwrap();
+        let train = ds.read(Split::Train, &roots).unwrap();
+        let want = Stats {
+            sentences,
+            word_forms,
+            tokens,
+        };
+        assert_eq!(Stats::of(&train.sentences), want, "{name}");
+        assert_eq!(ds.table1, Some(want), "manifest of {name}");
+    }
+}
+
+#[test]
+fn every_present_file_matches_its_checksum() {
+    let Some(roots) = roots_with("checksums", &["ta"]) else {
+        return;
+    };
+    let mut checked = 0;
+    for ds in &Registry::builtin().datasets {
+        for f in ds.status(&roots).unwrap() {
+            if let Some(check) = f.check {
+                let expected = if ds.file(f.split).sha256.is_some() {
+                    Check::Verified
+                } else {
+                    Check::Table1Match
+                };
+                assert_eq!(check, expected, "{} {:?}", ds.name, f.split);
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked >= 3);
+}
+
+#[test]
+fn reading_every_corpus_reports_its_time() {
+    let Some(roots) = roots_with("read all", &["ta"]) else {
+        return;
+    };
+    let start = Instant::now();
+    let mut tokens = 0;
+    let mut files = 0;
+    for ds in &Registry::builtin().datasets {
+        if ds.locate(&roots).is_err() {
+            continue;
+        }
+        for split in Split::ALL {
+            tokens += ds.read(split, &roots).unwrap().tokens();
+            files += 1;
+        }
+    }
+    // Reported, not asserted: wall-clock limits make flaky tests.
+    let _ = writeln!(
+        std::io::stderr(),
+        "read {files} corpus files, {tokens} tokens, in {:.3} s",
+        start.elapsed().as_secs_f64()
+    );
+}
+
+fn read(roots: &DataRoots, name: &str) -> Corpus {
+    Registry::builtin()
+        .get(name)
+        .unwrap()
+        .read(Split::Dev, roots)
+        .unwrap()
+}
+
+/// The prediction kinds of the cross-check (same formulas as in the script that
+/// produced the frozen numbers): `shift` moves every tag one token to the right
+/// within its sentence, `inside` turns every B- into I-, `formula` sets the k-th
+/// token of the file (from 0) to B-MISC when k % 7 == 3, else to O when k % 11 == 5.
+fn perturb(gold: &Corpus, kind: &str) -> Corpus {
+    let mut pred = gold.clone();
+    let mut k = 0;
+    for s in &mut pred.sentences {
+        let tags = s.tags.clone();
+        for (i, t) in s.tags.iter_mut().enumerate() {
+            *t = match kind {
+                "shift" if i == 0 => "O".into(),
+                "shift" => tags[i - 1].clone(),
+                "inside" => t
+                    .strip_prefix("B-")
+                    .map_or(t.clone(), |ty| format!("I-{ty}")),
+                _ if k % 7 == 3 => "B-MISC".into(),
+                _ if k % 11 == 5 => "O".into(),
+                _ => t.clone(),
+            };
+            k += 1;
+        }
+    }
+    pred
+}
+
+/// (gold phrases, found phrases, correct) as printed by conlleval.pl (2004-01-26)
+/// on `word gold pred` files built from the dev sets by the same formulas
+/// (`-DOCSTART-` lines left out), run once by hand when this test was written.
+#[test]
+fn conlleval_counts_on_the_ner_dev_sets_equal_conlleval_pl() {
+    let Some(roots) = roots_with("conlleval on dev", &["en-ner", "es-ner", "nl-ner"]) else {
+        return;
+    };
+    let frozen = [
+        ("en-ner", "gold", (5942, 5942, 5942)),
+        ("en-ner", "shift", (5942, 5878, 2)),
+        ("en-ner", "inside", (5942, 5938, 5934)),
+        ("en-ner", "formula", (5942, 12324, 4169)),
+        ("es-ner", "gold", (4352, 4352, 4352)),
+        ("es-ner", "shift", (4352, 4351, 9)),
+        ("es-ner", "inside", (4352, 4324, 4296)),
+        ("es-ner", "formula", (4352, 11474, 2881)),
+        ("nl-ner", "gold", (2616, 2616, 2616)),
+        ("nl-ner", "shift", (2616, 2508, 12)),
+        ("nl-ner", "inside", (2616, 2598, 2580)),
+        ("nl-ner", "formula", (2616, 7598, 1932)),
+    ];
+    for (name, kind, (gold_n, found, correct)) in frozen {
+        let gold = read(&roots, name);
+        let pred = if kind == "gold" {
+            gold.clone()
+        } else {
+            perturb(&gold, kind)
+        };
+        let score = score_files(&gold, &pred, None).unwrap();
+        let o = score.chunks.as_ref().unwrap().overall;
+        assert_eq!(
+            (o.gold, o.predicted, o.correct),
+            (gold_n, found, correct),
+            "{name} {kind}"
+        );
+        if kind == "gold" {
+            assert_eq!((score.main(), score.accuracy()), (1.0, 1.0));
+        }
+    }
+    // And one full report, per-type lines included (es-ner, formula).
+    let gold = read(&roots, "es-ner");
+    let report = score_files(&gold, &perturb(&gold, "formula"), None)
+        .unwrap()
+        .conlleval_report();
+    assert_eq!(
+        report,
+        "processed 52923 tokens with 4352 phrases; found: 11474 phrases; correct: 2881.\n\
+         accuracy:  84.73%; precision:  25.11%; recall:  66.20%; FB1:  36.41\n\
+         \x20             LOC: precision:  84.42%; recall:  72.59%; FB1:  78.06  847\n\
+         \x20            MISC: precision:   3.71%; recall:  66.29%; FB1:   7.04  7941\n\
+         \x20             ORG: precision:  69.94%; recall:  64.88%; FB1:  67.32  1577\n\
+         \x20             PER: precision:  69.25%; recall:  62.85%; FB1:  65.89  1109\n"
+    );
+}
