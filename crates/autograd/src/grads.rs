@@ -90,7 +90,7 @@ impl<T: Real> Grads<T> {
 
     /// Squared global L2 norm over everything received, in f64.
     pub fn squared_norm(&self) -> f64 {
-        let sq = |s: &[T]| s.iter().map(|v| v.to_f64() * v.to_f64()).sum::<f64>();
+        let sq = |s: &[T]| cpu_kernels::dot(s, s).to_f64();
         self.received()
             .map(|r| match r {
                 Received::Dense { grad, .. } => sq(grad),

@@ -131,7 +131,6 @@ impl<T: Real> Tape<T> {
     pub fn clear(&mut self) {
         self.nodes.clear();
         self.vals.clear();
-        self.grads.clear();
         self.ints.clear();
     }
 
@@ -337,8 +336,17 @@ impl<'a, T: Real> Graph<'a, T> {
             ints,
             scratch,
         } = &mut *self.tape;
-        g.clear();
-        g.resize(vals.len(), T::ZERO);
+        // Only the gradients of nodes that need one are ever read or written:
+        // zero those, not the whole buffer (the aux parts are large and unused).
+        if g.len() < vals.len() {
+            g.resize(vals.len(), T::ZERO);
+        }
+        for n in nodes
+            .iter()
+            .filter(|n| n.needs_grad && !matches!(n.op, Op::Param(_)))
+        {
+            g[n.off..n.off + n.len()].fill(T::ZERO);
+        }
         g[nodes[loss.idx()].off] = T::ONE;
         for i in (0..=loss.idx()).rev() {
             let node = &nodes[i];
