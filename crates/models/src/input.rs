@@ -1,4 +1,5 @@
-//! A sentence as the network reads it: indices, not strings.
+//! A sentence as the network reads it: indices, not strings, with the
+//! characters of all tokens flattened for the batched character LSTM.
 
 /// One encoded sentence.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -20,5 +21,16 @@ impl Encoded {
     }
     pub fn is_empty(&self) -> bool {
         self.words.is_empty()
+    }
+}
+
+impl From<&corpus::Encoded> for Encoded {
+    fn from(e: &corpus::Encoded) -> Self {
+        Encoded {
+            words: e.words.clone(),
+            chars: e.chars.iter().flatten().copied().collect(),
+            char_lens: e.chars.iter().map(Vec::len).collect(),
+            tags: e.tags.clone(),
+        }
     }
 }

@@ -3,10 +3,16 @@
 //! heads' probabilities; an ensemble averages k separately trained STL models.
 
 pub mod config;
+pub mod eval;
 pub mod input;
+pub mod model_file;
 pub mod seed;
 pub mod tagger;
+pub mod train;
 
 pub use config::TaggerConfig;
+pub use eval::{evaluate, predict, Metric, Prediction, Scores};
 pub use input::Encoded;
+pub use model_file::{ModelFile, ModelFileError};
 pub use tagger::{Tagger, TrainStep};
+pub use train::{train, Mode, Progress, Silent, TrainConfig, TrainData, TrainError};

@@ -1,0 +1,132 @@
+//! Scoring a model: every head alone and the averaged prediction (Eq. 3 for
+//! Q-MTL's heads, Eq. 4 for an ensemble's members), on token accuracy or
+//! conlleval F1.
+
+use crate::input::Encoded;
+use crate::tagger::Tagger;
+use autograd::Tape;
+use corpus::{Scorer, Sentence, Vocab};
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+/// The measure a run is scored on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Metric {
+    Accuracy,
+    F1,
+}
+
+impl Metric {
+    /// F1 for IOB-style tag sets, accuracy otherwise (the paper's choice).
+    pub fn for_tags<'a>(tags: impl IntoIterator<Item = &'a str>) -> Metric {
+        if corpus::is_chunk_tagset(tags) {
+            Metric::F1
+        } else {
+            Metric::Accuracy
+        }
+    }
+}
+
+/// Scores of every head (or ensemble member) and of their average, in [0, 1].
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Scores {
+    pub heads: Vec<f64>,
+    pub avg: f64,
+}
+
+/// The predictions for one sentence.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Prediction {
+    /// Argmax of the averaged probabilities, per token.
+    pub tags: Vec<usize>,
+    /// The averaged probability of that tag.
+    pub prob: Vec<f32>,
+    /// How many heads' own argmax equals it.
+    pub agree: Vec<usize>,
+    /// Every head's argmax, `[head][token]`.
+    pub heads: Vec<Vec<usize>>,
+}
+
+/// Predicts with every head of every member (`members` are the taggers of
+/// an ensemble, or the single Q-MTL/STL tagger).
+pub fn predict(members: &[Tagger], tape: &mut Tape<f32>, x: &Encoded) -> Prediction {
+    let n = x.len();
+    let tags = members[0].sizes.tags;
+    if n == 0 {
+        let k = members.iter().map(Tagger::k).sum();
+        return Prediction {
+            tags: vec![],
+            prob: vec![],
+            agree: vec![],
+            heads: vec![vec![]; k],
+        };
+    }
+    let mut heads = Vec::new();
+    let mut avg = vec![0f32; n * tags];
+    for m in members {
+        let probs = m.head_probs(tape, x);
+        for head in probs.chunks_exact(n * tags) {
+            heads.push(head.chunks_exact(tags).map(argmax).collect::<Vec<_>>());
+            for (a, p) in avg.iter_mut().zip(head) {
+                *a += p;
+            }
+        }
+    }
+    let k = heads.len() as f32;
+    let mut pred = Prediction {
+        tags: Vec::with_capacity(n),
+        prob: Vec::with_capacity(n),
+        agree: Vec::with_capacity(n),
+        heads,
+    };
+    for (i, row) in avg.chunks_exact(tags).enumerate() {
+        let t = argmax(row);
+        pred.tags.push(t);
+        pred.prob.push(row[t] / k);
+        pred.agree
+            .push(pred.heads.iter().filter(|h| h[i] == t).count());
+    }
+    pred
+}
+
+fn argmax(row: &[f32]) -> usize {
+    // First maximum on ties, like numpy's argmax in the original code.
+    let mut best = 0;
+    for (i, &v) in row.iter().enumerate() {
+        if v > row[best] {
+            best = i;
+        }
+    }
+    best
+}
+
+/// Scores `members` on `sentences` (encoded as `encoded`): each head alone and
+/// the average. Sentences are predicted in parallel; the result does not
+/// depend on the number of threads.
+pub fn evaluate(
+    members: &[Tagger],
+    vocab: &Vocab,
+    sentences: &[Sentence],
+    encoded: &[Encoded],
+    metric: Metric,
+) -> Scores {
+    let preds: Vec<Prediction> = encoded
+        .par_iter()
+        .map_init(Tape::new, |tape, x| predict(members, tape, x))
+        .collect();
+    let k: usize = members.iter().map(Tagger::k).sum();
+    let chunks = metric == Metric::F1;
+    let mut per_head: Vec<Scorer> = (0..k).map(|_| Scorer::new(chunks)).collect();
+    let mut avg = Scorer::new(chunks);
+    for (s, p) in sentences.iter().zip(&preds) {
+        avg.add(&s.tags, &vocab.tag_names(&p.tags));
+        for (sc, h) in per_head.iter_mut().zip(&p.heads) {
+            sc.add(&s.tags, &vocab.tag_names(h));
+        }
+    }
+    Scores {
+        heads: per_head.iter().map(|s| s.score().main()).collect(),
+        avg: avg.score().main(),
+    }
+}

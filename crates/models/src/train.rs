@@ -1,0 +1,289 @@
+//! Training (model-spec sections 4-5): plain SGD one sentence at a time, the
+//! sentences shuffled every epoch, label noise and word dropout applied on the
+//! fly, dev scores of every head and of the average after every epoch.
+//!
+//! STL and Q-MTL(k) train one [`Tagger`]; an ensemble trains its k members
+//! STL_1..STL_k in parallel (rayon), epoch by epoch, each exactly as it would
+//! train alone, so the numbers do not depend on the number of threads.
+
+use crate::config::{Sizes, TaggerConfig};
+use crate::eval::{evaluate, Metric, Scores};
+use crate::input::Encoded;
+use crate::seed::{self, Stream};
+use crate::tagger::{Tagger, TrainStep};
+use autograd::{OptimError, Sgd};
+use corpus::{Embeddings, LabelNoise, NoiseMode, Sentence, Vocab, WordDropout};
+use rand::seq::SliceRandom;
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+use std::time::Instant;
+
+/// How the heads are organised (section 5).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Mode {
+    /// One head.
+    Stl,
+    /// k heads on one shared network, averaged.
+    Qmtl,
+    /// k separately trained STL models, averaged.
+    Ensemble,
+}
+
+/// Everything that decides a training run, saved with its results.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TrainConfig {
+    pub mode: Mode,
+    /// k (heads of Q-MTL, members of an ensemble; 1 for STL).
+    pub heads: usize,
+    pub epochs: usize,
+    pub seed: u64,
+    pub sgd: Sgd,
+    pub label_noise: f64,
+    pub label_noise_mode: NoiseMode,
+    pub train_fraction: f64,
+    pub tagger: TaggerConfig,
+}
+
+impl Default for TrainConfig {
+    fn default() -> Self {
+        TrainConfig {
+            mode: Mode::Qmtl,
+            heads: 10,
+            epochs: 20,
+            seed: 1,
+            sgd: Sgd::default(),
+            label_noise: 0.0,
+            label_noise_mode: NoiseMode::PerEpoch,
+            train_fraction: 1.0,
+            tagger: TaggerConfig::default(),
+        }
+    }
+}
+
+impl TrainConfig {
+    /// The taggers to train: one with k heads (Q-MTL, STL), or k with one head
+    /// each, member j starting like Q-MTL's head j (ensemble).
+    pub fn init_members(&self, sizes: Sizes) -> Vec<Tagger> {
+        match self.mode {
+            Mode::Stl => vec![Tagger::with_heads(
+                &TaggerConfig {
+                    heads: 1,
+                    ..self.tagger.clone()
+                },
+                sizes,
+                self.seed,
+                &[0],
+            )],
+            Mode::Qmtl => vec![Tagger::new(
+                &TaggerConfig {
+                    heads: self.heads,
+                    ..self.tagger.clone()
+                },
+                sizes,
+                self.seed,
+            )],
+            Mode::Ensemble => (0..self.heads)
+                .map(|j| {
+                    Tagger::with_heads(
+                        &TaggerConfig {
+                            heads: 1,
+                            ..self.tagger.clone()
+                        },
+                        sizes,
+                        self.seed,
+                        &[j],
+                    )
+                })
+                .collect(),
+        }
+    }
+}
+
+/// One epoch's record, as `run.json` stores it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct EpochReport {
+    pub epoch: usize,
+    /// Seconds spent training (not evaluating); for an ensemble, summed over members.
+    pub train_seconds: f64,
+    pub train_tokens: usize,
+    pub tokens_per_second: f64,
+    pub dev: Scores,
+}
+
+/// Receives progress; the command line draws bars with it.
+pub trait Progress: Sync {
+    fn epoch_start(&self, _epoch: usize, _sentences: usize) {}
+    /// Called from training threads after every `n` sentences.
+    fn sentences_done(&self, _n: usize) {}
+    fn epoch_end(&self, _report: &EpochReport) {}
+}
+
+/// No progress reporting.
+pub struct Silent;
+impl Progress for Silent {}
+
+/// A training failure.
+#[derive(Debug, thiserror::Error)]
+pub enum TrainError {
+    #[error("epoch {epoch}, training sentence {sentence}: {source}")]
+    Optim {
+        epoch: usize,
+        sentence: usize,
+        source: OptimError,
+    },
+    #[error("{0}")]
+    Data(#[from] corpus::Error),
+    #[error("the embeddings are {got}-dimensional but the word embedding is {want}-dimensional (set the word dimension to {got})")]
+    EmbeddingDim { got: usize, want: usize },
+}
+
+/// The training data, encoded once.
+pub struct TrainData<'a> {
+    pub vocab: &'a Vocab,
+    pub train: Vec<corpus::Encoded>,
+    pub dev: &'a [Sentence],
+    pub dev_encoded: Vec<Encoded>,
+    pub metric: Metric,
+}
+
+impl<'a> TrainData<'a> {
+    /// Encodes `train` (already cut to the training fraction) and `dev`.
+    pub fn new(vocab: &'a Vocab, train: &[Sentence], dev: &'a [Sentence], metric: Metric) -> Self {
+        TrainData {
+            vocab,
+            train: train.iter().map(|s| vocab.encode(s)).collect(),
+            dev,
+            dev_encoded: dev
+                .iter()
+                .map(|s| Encoded::from(&vocab.encode(s)))
+                .collect(),
+            metric,
+        }
+    }
+}
+
+/// Copies pretrained vectors into the word embedding rows they cover.
+pub fn load_embeddings(
+    members: &mut [Tagger],
+    vocab: &Vocab,
+    emb: &Embeddings,
+) -> Result<usize, TrainError> {
+    let mut covered = 0;
+    for m in members.iter_mut() {
+        let d = m.config.word_dim;
+        if emb.dim() != d {
+            return Err(TrainError::EmbeddingDim {
+                got: emb.dim(),
+                want: d,
+            });
+        }
+        let table = &mut m.params.get_mut(m.word_emb).value;
+        covered = 0;
+        for (id, w) in vocab.words.names().iter().enumerate() {
+            if let Some(v) = emb.get(w) {
+                table[id * d..(id + 1) * d].copy_from_slice(v);
+                covered += 1;
+            }
+        }
+    }
+    Ok(covered)
+}
+
+/// Trains `members` for `cfg.epochs` epochs; returns one report per epoch.
+pub fn train(
+    cfg: &TrainConfig,
+    members: &mut [Tagger],
+    data: &TrainData<'_>,
+    progress: &dyn Progress,
+) -> Result<Vec<EpochReport>, TrainError> {
+    let noise = LabelNoise::new(cfg.label_noise, cfg.label_noise_mode, cfg.seed)?;
+    let dropout = WordDropout::new(cfg.tagger.word_dropout, cfg.seed)?;
+    let mut steps: Vec<TrainStep> = members.iter().map(|m| TrainStep::new(m, cfg.sgd)).collect();
+    let tokens: usize = data.train.iter().map(|s| s.len()).sum();
+    let mut reports = Vec::with_capacity(cfg.epochs);
+    for epoch in 0..cfg.epochs {
+        progress.epoch_start(epoch + 1, data.train.len() * members.len());
+        let order = epoch_order(cfg.seed, epoch, data.train.len());
+        let seconds: Vec<Result<f64, TrainError>> = members
+            .par_iter_mut()
+            .zip(steps.par_iter_mut())
+            .map(|(m, step)| {
+                run_epoch(
+                    m, step, data, &order, epoch, cfg.seed, &noise, &dropout, progress,
+                )
+            })
+            .collect();
+        let train_seconds = seconds.into_iter().sum::<Result<f64, TrainError>>()?;
+        let dev = evaluate(
+            members,
+            data.vocab,
+            data.dev,
+            &data.dev_encoded,
+            data.metric,
+        );
+        let report = EpochReport {
+            epoch: epoch + 1,
+            train_seconds,
+            train_tokens: tokens,
+            tokens_per_second: (tokens * members.len()) as f64 / train_seconds.max(1e-9),
+            dev,
+        };
+        progress.epoch_end(&report);
+        reports.push(report);
+    }
+    Ok(reports)
+}
+
+/// The order of the `n` training sentences in `epoch` (0-based): a function
+/// of the seed alone, so STL_j, Q-MTL(k), the ensemble and PTA with one seed
+/// all see the sentences in the same order (section 5).
+pub fn epoch_order(seed: u64, epoch: usize, n: usize) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..n).collect();
+    order.shuffle(&mut seed::rng(seed, Stream::Shuffle(epoch)));
+    order
+}
+
+/// One epoch of one tagger; returns its training seconds.
+#[allow(clippy::too_many_arguments)]
+fn run_epoch(
+    m: &mut Tagger,
+    step: &mut TrainStep,
+    data: &TrainData<'_>,
+    order: &[usize],
+    epoch: usize,
+    seed: u64,
+    noise: &LabelNoise,
+    dropout: &WordDropout,
+    progress: &dyn Progress,
+) -> Result<f64, TrainError> {
+    let start = Instant::now();
+    let mut rng = seed::rng(seed, Stream::Noise(epoch));
+    let n_tags = data.vocab.tags.len();
+    let mut done = 0;
+    for &i in order {
+        let mut s = data.train[i].clone();
+        let mut gold: Vec<usize> = s
+            .tags
+            .iter()
+            .map(|t| t.expect("training tags are in the index"))
+            .collect();
+        noise.apply(epoch, i, &mut gold, n_tags);
+        dropout.apply(epoch, i, &mut s.words, &data.vocab.word_counts);
+        let mut x = Encoded::from(&s);
+        x.tags = gold.into_iter().map(Some).collect();
+        step.step(m, &x, &mut rng)
+            .map_err(|source| TrainError::Optim {
+                epoch: epoch + 1,
+                sentence: i + 1,
+                source,
+            })?;
+        done += 1;
+        if done == 64 {
+            progress.sentences_done(done);
+            done = 0;
+        }
+    }
+    progress.sentences_done(done);
+    Ok(start.elapsed().as_secs_f64())
+}

@@ -1,0 +1,247 @@
+//! Training on a toy language: it learns, it is deterministic whatever the
+//! number of threads, ensemble members train exactly like STL models alone,
+//! and model files round-trip and reject damage.
+
+use corpus::{Sentence, Vocab};
+use models::config::Sizes;
+use models::train::{epoch_order, TrainData};
+use models::{
+    evaluate, train, Metric, Mode, ModelFile, ModelFileError, Silent, Tagger, TaggerConfig,
+    TrainConfig,
+};
+
+/// Tag = a function of the word's last letter (and of the previous word for
+/// one tag), so the character LSTM and the word BiLSTM both matter.
+fn toy(n: usize, offset: usize) -> Vec<Sentence> {
+    let stems = ["ka", "lo", "mi", "nu", "pe", "ra", "so", "ti"];
+    let ends = ["x", "y", "z", "q"];
+    (0..n)
+        .map(|s| {
+            let len = 3 + (s * 7 + offset) % 5;
+            let mut pairs = Vec::new();
+            for i in 0..len {
+                let k = s * 13 + i * 5 + offset;
+                let w = format!("{}{}", stems[k % 8], ends[(k / 8) % 4]);
+                let tag = match (k / 8) % 4 {
+                    0 => "NOUN",
+                    1 => "VERB",
+                    2 if i > 0 => "ADJ",
+                    _ => "ADV",
+                };
+                pairs.push((w, tag.to_string()));
+            }
+            Sentence::new(
+                pairs.iter().map(|p| p.0.clone()).collect(),
+                pairs.iter().map(|p| p.1.clone()).collect(),
+            )
+        })
+        .collect()
+}
+
+fn small(mode: Mode, heads: usize, epochs: usize) -> TrainConfig {
+    TrainConfig {
+        mode,
+        heads,
+        epochs,
+        seed: 7,
+        tagger: TaggerConfig {
+            word_dim: 8,
+            char_dim: 6,
+            char_hidden: 6,
+            word_hidden: 8,
+            mlp: 5,
+            ..TaggerConfig::default()
+        },
+        ..TrainConfig::default()
+    }
+}
+
+fn sizes(v: &Vocab) -> Sizes {
+    Sizes {
+        words: v.words.len(),
+        chars: v.chars.len(),
+        tags: v.tags.len(),
+    }
+}
+
+fn run(cfg: &TrainConfig, threads: usize) -> (Vec<Tagger>, Vec<models::train::EpochReport>, Vocab) {
+    let (tr, dev) = (toy(60, 0), toy(20, 3));
+    let vocab = Vocab::build(&tr);
+    let data = TrainData::new(&vocab, &tr, &dev, Metric::Accuracy);
+    let mut members = cfg.init_members(sizes(&vocab));
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .unwrap();
+    let reports = pool
+        .install(|| train(cfg, &mut members, &data, &Silent))
+        .unwrap();
+    (members, reports, vocab)
+}
+
+fn bytes(cfg: &TrainConfig, members: Vec<Tagger>, vocab: Vocab) -> Vec<u8> {
+    ModelFile {
+        config: cfg.clone(),
+        vocab,
+        members,
+    }
+    .to_bytes()
+}
+
+#[test]
+fn qmtl_learns_the_toy_language() {
+    let cfg = small(Mode::Qmtl, 3, 6);
+    let (_, reports, _) = run(&cfg, 1);
+    let first = reports.first().unwrap().dev.avg;
+    let last = reports.last().unwrap().dev.avg;
+    assert_eq!(reports.len(), 6);
+    assert_eq!(reports[0].dev.heads.len(), 3);
+    // 4 tags, the majority tag is ~30%: a model that learned nothing stays there.
+    assert!(
+        last > 0.8,
+        "dev accuracy after 6 epochs: {last} (first epoch {first})"
+    );
+}
+
+#[test]
+fn same_seed_same_bytes_whatever_the_threads() {
+    for mode in [Mode::Qmtl, Mode::Ensemble] {
+        let cfg = small(mode, 2, 2);
+        let (m1, r1, v1) = run(&cfg, 1);
+        let (m2, r2, v2) = run(&cfg, 2);
+        assert_eq!(
+            bytes(&cfg, m1, v1),
+            bytes(&cfg, m2, v2),
+            "{mode:?}: model bytes differ between 1 and 2 threads"
+        );
+        let scores =
+            |r: &[models::train::EpochReport]| r.iter().map(|e| e.dev.clone()).collect::<Vec<_>>();
+        assert_eq!(scores(&r1), scores(&r2));
+    }
+}
+
+#[test]
+fn ensemble_member_j_is_stl_j_trained_alone() {
+    let cfg = small(Mode::Ensemble, 3, 2);
+    let (members, _, vocab) = run(&cfg, 2);
+    let (tr, dev) = (toy(60, 0), toy(20, 3));
+    let data = TrainData::new(&vocab, &tr, &dev, Metric::Accuracy);
+    let stl_cfg = TaggerConfig {
+        heads: 1,
+        ..cfg.tagger.clone()
+    };
+    let mut alone = vec![Tagger::with_heads(&stl_cfg, sizes(&vocab), cfg.seed, &[2])];
+    train(&cfg, &mut alone, &data, &Silent).unwrap();
+    for ((_, a), (_, b)) in members[2].params.iter().zip(alone[0].params.iter()) {
+        assert_eq!(a.value, b.value, "{} differs", a.name);
+    }
+    // ...and the members are not copies of each other.
+    assert_ne!(
+        members[0].params.get(members[0].heads[0].w).value,
+        members[2].params.get(members[2].heads[0].w).value
+    );
+}
+
+#[test]
+fn shuffling_depends_on_seed_and_epoch_only() {
+    let a = epoch_order(5, 0, 100);
+    assert_eq!(a, epoch_order(5, 0, 100));
+    assert_ne!(a, epoch_order(5, 1, 100), "every epoch reshuffles");
+    assert_ne!(a, epoch_order(6, 0, 100));
+    let mut sorted = a.clone();
+    sorted.sort();
+    assert_eq!(sorted, (0..100).collect::<Vec<_>>());
+}
+
+#[test]
+fn evaluation_scores_heads_and_average() {
+    let cfg = small(Mode::Qmtl, 2, 1);
+    let (members, reports, vocab) = run(&cfg, 1);
+    let dev = toy(20, 3);
+    let enc: Vec<_> = dev
+        .iter()
+        .map(|s| models::Encoded::from(&vocab.encode(s)))
+        .collect();
+    let s = evaluate(&members, &vocab, &dev, &enc, Metric::Accuracy);
+    assert_eq!(
+        s, reports[0].dev,
+        "evaluating the final model repeats the last epoch's dev scores"
+    );
+}
+
+mod model_file {
+    use super::*;
+    use std::path::Path;
+
+    fn model() -> ModelFile {
+        let cfg = small(Mode::Qmtl, 2, 1);
+        let (members, _, vocab) = run(&cfg, 1);
+        ModelFile {
+            config: cfg,
+            vocab,
+            members,
+        }
+    }
+
+    #[test]
+    fn round_trip_is_exact() {
+        let m = model();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("model.qmtl");
+        m.save(&path).unwrap();
+        let back = ModelFile::load(&path).unwrap();
+        assert_eq!(back.to_bytes(), m.to_bytes());
+        assert_eq!(back.config, m.config);
+        let names: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names.len(), 1, "no temporary file left behind: {names:?}");
+    }
+
+    #[test]
+    fn damage_is_reported_not_loaded() {
+        let bytes = model().to_bytes();
+        let p = Path::new("m.qmtl");
+        let err = |b: &[u8]| ModelFile::from_bytes(b, p).unwrap_err();
+        assert!(matches!(
+            err(&bytes[..bytes.len() - 10]),
+            ModelFileError::Truncated { .. }
+        ));
+        assert!(matches!(err(&bytes[..5]), ModelFileError::NotAModel { .. }));
+        assert!(matches!(
+            err(&bytes[..20]),
+            ModelFileError::Truncated { .. }
+        ));
+        assert!(matches!(
+            err(b"hello world, not a model"),
+            ModelFileError::NotAModel { .. }
+        ));
+        let mut flipped = bytes.clone();
+        let last = flipped.len() - 3;
+        flipped[last] ^= 0x40;
+        let e = err(&flipped);
+        assert!(matches!(e, ModelFileError::Corrupt { .. }), "{e}");
+        assert!(
+            e.to_string().contains("m.qmtl"),
+            "errors name the file: {e}"
+        );
+    }
+
+    #[test]
+    fn newer_format_is_refused_with_its_version() {
+        let bytes = model().to_bytes();
+        let key = b"\"format_version\":1";
+        let at = bytes
+            .windows(key.len())
+            .position(|w| w == key)
+            .expect("version in header");
+        let mut b = bytes.clone();
+        b[at + "\"format_version\":".len()] = b'7';
+        let e = ModelFile::from_bytes(&b, Path::new("new.qmtl")).unwrap_err();
+        assert!(
+            matches!(e, ModelFileError::NewerVersion { found: 7, .. }),
+            "{e}"
+        );
+    }
+}
