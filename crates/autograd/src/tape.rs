@@ -108,6 +108,7 @@ pub struct Tape<T> {
     pub(crate) grads: Vec<T>,
     pub(crate) ints: Vec<usize>,
     pub(crate) scratch: Vec<T>,
+    pub(crate) reached: Vec<bool>,
 }
 
 impl<T: Real> Default for Tape<T> {
@@ -124,6 +125,7 @@ impl<T: Real> Tape<T> {
             grads: Vec::new(),
             ints: Vec::new(),
             scratch: Vec::new(),
+            reached: Vec::new(),
         }
     }
 
@@ -180,6 +182,8 @@ pub(crate) struct GradSink<'a, T> {
     pub before: &'a mut [T],
     pub nodes: &'a [Node],
     pub grads: &'a mut Grads<T>,
+    /// Nodes that some gradient has flowed into; the others are skipped.
+    pub reached: &'a mut [bool],
 }
 
 impl<T: Real> GradSink<'_, T> {
@@ -189,6 +193,7 @@ impl<T: Real> GradSink<'_, T> {
         if !n.needs_grad {
             return None;
         }
+        self.reached[v.idx()] = true;
         match n.op {
             Op::Param(p) => Some(self.grads.dense_mut(p)),
             _ => Some(&mut self.before[n.off..n.off + n.len()]),
@@ -335,7 +340,12 @@ impl<'a, T: Real> Graph<'a, T> {
             grads: g,
             ints,
             scratch,
+            reached,
         } = &mut *self.tape;
+        assert!(
+            !matches!(nodes[loss.idx()].op, Op::Param(_) | Op::Input),
+            "backward: the loss must be the result of an op, not a parameter or an input"
+        );
         // Only the gradients of nodes that need one are ever read or written:
         // zero those, not the whole buffer (the aux parts are large and unused).
         if g.len() < vals.len() {
@@ -348,9 +358,14 @@ impl<'a, T: Real> Graph<'a, T> {
             g[n.off..n.off + n.len()].fill(T::ZERO);
         }
         g[nodes[loss.idx()].off] = T::ONE;
+        reached.clear();
+        reached.resize(nodes.len(), false);
+        reached[loss.idx()] = true;
         for i in (0..=loss.idx()).rev() {
             let node = &nodes[i];
-            if !node.needs_grad || matches!(node.op, Op::Input | Op::Param(_)) {
+            // Nodes the loss does not depend on get no backward pass (and so
+            // mark no parameter as having received gradient).
+            if !reached[i] || !node.needs_grad || matches!(node.op, Op::Input | Op::Param(_)) {
                 continue;
             }
             let (before, after) = g.split_at_mut(node.off);
@@ -365,6 +380,7 @@ impl<'a, T: Real> Graph<'a, T> {
                 before,
                 nodes,
                 grads,
+                reached,
             };
             ops::backward(Var(i as u32), &vals, dy, &mut sink, scratch);
         }

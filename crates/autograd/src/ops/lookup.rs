@@ -87,4 +87,37 @@ mod tests {
             .collect();
         assert_eq!(rows, vec![vec![3, 1]]);
     }
+
+    #[test]
+    fn nodes_the_loss_does_not_use_send_no_gradient() {
+        let (s, t) = table();
+        let mut grads = Grads::new(&s);
+        let mut tape = Tape::new();
+        let mut g = Graph::new(&mut tape, &s);
+        let unused = g.lookup(t, &[0]);
+        let _ = g.tanh(unused);
+        let y = g.lookup(t, &[2]);
+        let l = g.sum(&[y]);
+        g.backward(l, &mut grads);
+        let rows: Vec<Vec<u32>> = grads
+            .received()
+            .map(|r| match r {
+                crate::Received::Rows { rows, .. } => rows.to_vec(),
+                crate::Received::Dense { .. } => panic!("a table reported as dense"),
+            })
+            .collect();
+        assert_eq!(rows, vec![vec![2]], "row 0 fed nothing the loss uses");
+    }
+
+    #[test]
+    #[should_panic(expected = "the loss must be the result of an op")]
+    fn a_parameter_is_not_a_loss() {
+        let mut s = ParamStore::<f64>::new();
+        let p = s.from_values("p", 1, 1, ParamKind::Dense, vec![1.0]);
+        let mut grads = Grads::new(&s);
+        let mut tape = Tape::new();
+        let mut g = Graph::new(&mut tape, &s);
+        let v = g.param(p);
+        g.backward(v, &mut grads);
+    }
 }
