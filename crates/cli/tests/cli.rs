@@ -297,13 +297,9 @@ fn data_fetch_without_network_says_what_is_missing_and_where() {
         err.contains("hdl.handle.net/11234/1-2837") && err.contains("--archive"),
         "{err}"
     );
+    let folder = root.join("ud-2.2/UD_Finnish-FTB").display().to_string();
     assert!(
-        err.contains(
-            &root
-                .join("ud-2.2/UD_Finnish-FTB/fi_ftb-ud-train.conllu")
-                .display()
-                .to_string()
-        ),
+        err.contains(&format!("{folder}/  fi_ftb-ud-train.conllu")),
         "{err}"
     );
 }

@@ -25,16 +25,15 @@ pub(super) fn parse(text: &str, path: &Path) -> Result<Vec<Sentence>> {
             builder.close();
             continue;
         }
-        let fields: Vec<&str> = if line.contains('\t') {
-            line.split('\t').collect()
+        let (word, tag, found) = if line.contains('\t') {
+            first_last_count(line.split('\t'))
         } else {
-            line.split(' ').filter(|f| !f.is_empty()).collect()
+            first_last_count(line.split(' ').filter(|f| !f.is_empty()))
         };
-        if fields[0] == DOCSTART {
+        if word == DOCSTART {
             builder.close();
             continue;
         }
-        let found = fields.len();
         match width {
             _ if found < 2 => {
                 return Err(Error::Columns {
@@ -55,7 +54,6 @@ pub(super) fn parse(text: &str, path: &Path) -> Result<Vec<Sentence>> {
             Some(_) => {}
             None => width = Some((found, n)),
         }
-        let (word, tag) = (fields[0], fields[found - 1]);
         for (value, field) in [(word, "word (first column)"), (tag, "tag (last column)")] {
             if value.trim().is_empty() {
                 return Err(Error::EmptyField {
@@ -68,4 +66,11 @@ pub(super) fn parse(text: &str, path: &Path) -> Result<Vec<Sentence>> {
         builder.push(word, tag, n);
     }
     Ok(builder.finish())
+}
+
+/// The first and last field and the number of fields (at least one: lines are not empty).
+fn first_last_count<'a>(mut fields: impl Iterator<Item = &'a str>) -> (&'a str, &'a str, usize) {
+    let first = fields.next().unwrap_or("");
+    let (last, count) = fields.fold((first, 1), |(_, n), f| (f, n + 1));
+    (first, last, count)
 }

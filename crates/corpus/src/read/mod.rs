@@ -95,29 +95,33 @@ fn lines(text: &str) -> impl Iterator<Item = (usize, &str)> {
 }
 
 /// Collects tokens into sentences; a blank line (or a document break) closes one.
-struct SentenceBuilder {
+/// Tokens wait as borrowed slices so each sentence is allocated once, at its size.
+struct SentenceBuilder<'a> {
     done: Vec<Sentence>,
-    current: Sentence,
+    pending: Vec<(&'a str, &'a str, usize)>,
 }
 
-impl SentenceBuilder {
+impl<'a> SentenceBuilder<'a> {
     fn new() -> Self {
         SentenceBuilder {
             done: Vec::new(),
-            current: Sentence::new(Vec::new(), Vec::new()),
+            pending: Vec::new(),
         }
     }
 
-    fn push(&mut self, word: &str, tag: &str, line: usize) {
-        self.current.words.push(word.to_owned());
-        self.current.tags.push(tag.to_owned());
-        self.current.lines.push(line);
+    fn push(&mut self, word: &'a str, tag: &'a str, line: usize) {
+        self.pending.push((word, tag, line));
     }
 
     fn close(&mut self) {
-        if !self.current.is_empty() {
-            let s = std::mem::replace(&mut self.current, Sentence::new(Vec::new(), Vec::new()));
-            self.done.push(s);
+        if !self.pending.is_empty() {
+            let p = &self.pending;
+            self.done.push(Sentence {
+                words: p.iter().map(|t| t.0.to_owned()).collect(),
+                tags: p.iter().map(|t| t.1.to_owned()).collect(),
+                lines: p.iter().map(|t| t.2).collect(),
+            });
+            self.pending.clear();
         }
     }
 
