@@ -1,7 +1,7 @@
 //! `qmtl`, the command line of the project.
 //!
-//! One module per subcommand under `cmd/` (`data`, `stats`, `score`; `train`,
-//! `eval` and `tag` slot in beside them): each defines a clap `Args` struct and a
+//! One module per subcommand under `cmd/` (`data`, `stats`, `score`, `train`,
+//! `eval`, `tag`): each defines a clap `Args` struct and a
 //! `run` function. This file holds the clap enum, the options every subcommand
 //! shares ([`Global`]), and the error policy: a user error (bad file, bad flag,
 //! missing data) is printed as one line on stderr, `qmtl: error: ...`, with the
@@ -50,6 +50,12 @@ enum Command {
     Stats(cmd::stats::StatsArgs),
     /// Score a prediction file against a gold file (accuracy; conlleval P/R/F1).
     Score(cmd::score::ScoreArgs),
+    /// Train STL, Q-MTL(k) or an ensemble; writes DIR/model.qmtl and DIR/run.json.
+    Train(cmd::train::TrainArgs),
+    /// Score a saved model on a file: every head and the average.
+    Eval(cmd::eval::EvalArgs),
+    /// Tag CoNLL-U, column or plain-text input with a saved model.
+    Tag(cmd::tag::TagArgs),
 }
 
 fn main() -> ExitCode {
@@ -58,6 +64,9 @@ fn main() -> ExitCode {
         Command::Data(args) => cmd::data::run(&cli.global, args),
         Command::Stats(args) => cmd::stats::run(&cli.global, args),
         Command::Score(args) => cmd::score::run(&cli.global, args),
+        Command::Train(args) => cmd::train::run(&cli.global, args),
+        Command::Eval(args) => cmd::eval::run(&cli.global, args),
+        Command::Tag(args) => cmd::tag::run(&cli.global, args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

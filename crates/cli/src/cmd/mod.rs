@@ -1,8 +1,12 @@
 //! The subcommands, one module each: an `Args` struct and a `run(&Global, Args)`.
 
 pub mod data;
+pub mod eval;
+pub mod progress;
 pub mod score;
 pub mod stats;
+pub mod tag;
+pub mod train;
 
 use clap::ValueEnum;
 

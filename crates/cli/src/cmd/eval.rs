@@ -1,0 +1,67 @@
+//! `qmtl eval`: scores a saved model on a file: every head (or ensemble
+//! member) alone and the averaged prediction.
+
+use std::path::PathBuf;
+
+use anyhow::Result;
+use clap::Args;
+use corpus::read_corpus;
+use models::{evaluate, Encoded, Metric, ModelFile};
+use serde_json::json;
+
+use super::train::{metric_name, MetricArg};
+use super::FormatArg;
+use crate::Global;
+
+#[derive(Args, Debug)]
+pub struct EvalArgs {
+    /// A model written by `qmtl train` (DIR/model.qmtl).
+    #[arg(long, value_name = "FILE")]
+    model: PathBuf,
+    /// The file to score (CoNLL-U or columns, with gold tags).
+    #[arg(long, value_name = "FILE")]
+    test: PathBuf,
+    /// Default: f1 for IOB-style tag sets, accuracy otherwise.
+    #[arg(long, value_enum)]
+    metric: Option<MetricArg>,
+    #[arg(long, value_enum)]
+    format: Option<FormatArg>,
+    /// `{"metric", "tokens", "heads", "avg"}` instead of text.
+    #[arg(long)]
+    json: bool,
+}
+
+pub fn run(_g: &Global, a: EvalArgs) -> Result<()> {
+    let model = ModelFile::load(&a.model)?;
+    let test = read_corpus(&a.test, a.format.map(Into::into))?;
+    let vocab = &model.vocab;
+    let metric = a
+        .metric
+        .map(Metric::from)
+        .unwrap_or_else(|| Metric::for_tags(vocab.tags.names().iter().map(String::as_str)));
+    let enc: Vec<Encoded> = test
+        .sentences
+        .iter()
+        .map(|s| Encoded::from(&vocab.encode(s)))
+        .collect();
+    let s = evaluate(&model.members, vocab, &test.sentences, &enc, metric);
+    let tokens: usize = test.sentences.iter().map(|s| s.len()).sum();
+    if a.json {
+        println!(
+            "{}",
+            json!({"metric": metric_name(metric), "tokens": tokens, "heads": s.heads, "avg": s.avg})
+        );
+    } else {
+        println!(
+            "{} on {} ({} tokens)",
+            metric_name(metric),
+            test.path.display(),
+            tokens
+        );
+        for (j, h) in s.heads.iter().enumerate() {
+            println!("  head {:>2}  {:.2}", j + 1, 100.0 * h);
+        }
+        println!("  average  {:.2}", 100.0 * s.avg);
+    }
+    Ok(())
+}

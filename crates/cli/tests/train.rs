@@ -1,0 +1,306 @@
+//! `qmtl train`, `eval` and `tag` end to end on a small generated corpus: the
+//! files they write, their agreement with each other, determinism across
+//! thread counts, and the error policy for bad flags and damaged models.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn qmtl(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_qmtl"))
+        .args(args)
+        .current_dir(dir)
+        .env_remove("QMTL_DATA")
+        .output()
+        .unwrap()
+}
+
+fn ok(o: &Output) -> String {
+    assert!(
+        o.status.success(),
+        "stderr: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+/// A user error: exit 1, the last stderr line `qmtl: error: ...`, no panic.
+fn user_error(o: &Output) -> String {
+    let err = String::from_utf8_lossy(&o.stderr).into_owned();
+    assert_eq!(o.status.code(), Some(1), "stderr: {err}");
+    assert!(!err.contains("panicked"), "{err}");
+    let last = err.lines().last().unwrap_or_default().to_string();
+    assert!(last.starts_with("qmtl: error: "), "{err}");
+    last
+}
+
+/// CoNLL-U sentences whose UPOS follows the word's ending.
+fn conllu(n: usize, offset: usize) -> String {
+    let stems = ["ka", "lo", "mi", "nu", "pe", "ra"];
+    let ends = [("x", "NOUN"), ("y", "VERB"), ("z", "ADJ")];
+    let mut out = String::new();
+    for s in 0..n {
+        out.push_str(&format!("# sent_id = {s}\n"));
+        for i in 0..(3 + (s + offset) % 4) {
+            let k = s * 7 + i * 3 + offset;
+            let (end, tag) = ends[k % 3];
+            out.push_str(&format!(
+                "{}\t{}{end}\t_\t{tag}\t_\t_\t0\t_\t_\t_\n",
+                i + 1,
+                stems[k % 6]
+            ));
+        }
+        out.push('\n');
+    }
+    out
+}
+
+struct Setup {
+    dir: tempfile::TempDir,
+}
+
+impl Setup {
+    fn new() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("train.conllu"), conllu(40, 0)).unwrap();
+        std::fs::write(dir.path().join("dev.conllu"), conllu(10, 1)).unwrap();
+        std::fs::write(dir.path().join("test.conllu"), conllu(10, 2)).unwrap();
+        Setup { dir }
+    }
+    fn path(&self, p: &str) -> PathBuf {
+        self.dir.path().join(p)
+    }
+    fn train(&self, out: &str, extra: &[&str]) -> Output {
+        let mut args = vec![
+            "train",
+            "--train",
+            "train.conllu",
+            "--dev",
+            "dev.conllu",
+            "--test",
+            "test.conllu",
+            "--out",
+            out,
+            "--epochs",
+            "2",
+            "--quiet",
+        ];
+        args.extend_from_slice(extra);
+        qmtl(self.dir.path(), &args)
+    }
+}
+
+#[test]
+fn train_writes_model_and_run_json_and_eval_agrees() {
+    let s = Setup::new();
+    ok(&s.train("q", &["--heads", "3"]));
+    let run: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(s.path("q/run.json")).unwrap()).unwrap();
+    assert_eq!(run["metric"], "accuracy");
+    assert_eq!(run["config"]["mode"], "qmtl");
+    assert_eq!(run["config"]["heads"], 3);
+    assert_eq!(run["config"]["seed"], 1);
+    assert_eq!(
+        run["config"]["train_file"]["sha256"]
+            .as_str()
+            .unwrap()
+            .len(),
+        64
+    );
+    let epochs = run["epochs"].as_array().unwrap();
+    assert_eq!(epochs.len(), 2);
+    for (i, e) in epochs.iter().enumerate() {
+        assert_eq!(e["epoch"], i + 1);
+        assert!(e["train_seconds"].as_f64().unwrap() > 0.0);
+        assert!(e["tokens_per_second"].as_f64().unwrap() > 0.0);
+        assert_eq!(e["dev"]["heads"].as_array().unwrap().len(), 3);
+        let avg = e["dev"]["avg"].as_f64().unwrap();
+        assert!((0.0..=1.0).contains(&avg));
+    }
+    assert_eq!(run["norms"]["V"].as_array().unwrap().len(), 3);
+    assert_eq!(run["norms"]["W"].as_array().unwrap().len(), 3);
+    let total: f64 = epochs
+        .iter()
+        .map(|e| e["train_seconds"].as_f64().unwrap())
+        .sum();
+    assert!((run["train_seconds"].as_f64().unwrap() - total).abs() < 1e-9);
+
+    let out = ok(&qmtl(
+        s.dir.path(),
+        &[
+            "eval",
+            "--model",
+            "q/model.qmtl",
+            "--test",
+            "test.conllu",
+            "--json",
+        ],
+    ));
+    let ev: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+    assert_eq!(
+        ev["heads"], run["test"]["heads"],
+        "eval of the saved model repeats train's test scores"
+    );
+    assert_eq!(ev["avg"], run["test"]["avg"]);
+}
+
+#[test]
+fn same_seed_same_model_bytes_whatever_the_threads() {
+    let s = Setup::new();
+    ok(&s.train(
+        "a",
+        &["--mode", "ensemble", "--heads", "2", "--threads", "1"],
+    ));
+    ok(&s.train(
+        "b",
+        &["--mode", "ensemble", "--heads", "2", "--threads", "2"],
+    ));
+    let (a, b) = (
+        std::fs::read(s.path("a/model.qmtl")).unwrap(),
+        std::fs::read(s.path("b/model.qmtl")).unwrap(),
+    );
+    assert!(
+        a == b,
+        "ensemble model files differ between 1 and 2 threads"
+    );
+}
+
+#[test]
+fn tag_fills_upos_and_keeps_everything_else() {
+    let s = Setup::new();
+    ok(&s.train("m", &["--mode", "stl"]));
+    let input = std::fs::read_to_string(s.path("test.conllu")).unwrap();
+    // Blank out the tags, add a multiword token line that must survive untouched.
+    let blanked: String = input
+        .replace("\tNOUN\t", "\t_\t")
+        .replace("\tVERB\t", "\t_\t")
+        .replace("\tADJ\t", "\t_\t");
+    let blanked = blanked.replacen("1\t", "1-2\tkalo\t_\t_\t_\t_\t_\t_\t_\t_\n1\t", 1);
+    std::fs::write(s.path("in.conllu"), &blanked).unwrap();
+    ok(&qmtl(
+        s.dir.path(),
+        &[
+            "tag",
+            "--model",
+            "m/model.qmtl",
+            "--input",
+            "in.conllu",
+            "--output",
+            "out.conllu",
+            "--probs",
+        ],
+    ));
+    let out = std::fs::read_to_string(s.path("out.conllu")).unwrap();
+    assert_eq!(out.lines().count(), blanked.lines().count());
+    for (a, b) in blanked.lines().zip(out.lines()) {
+        let (fa, fb): (Vec<&str>, Vec<&str>) = (a.split('\t').collect(), b.split('\t').collect());
+        if fa.len() == 10 && fa[0].parse::<usize>().is_ok() {
+            assert!(["NOUN", "VERB", "ADJ"].contains(&fb[3]), "{b}");
+            assert_eq!((&fa[..3], &fa[4..9]), (&fb[..3], &fb[4..9]));
+            assert!(
+                fb[9].starts_with("QmtlProb=") && fb[9].ends_with("/1"),
+                "{b}"
+            );
+        } else {
+            assert_eq!(a, b, "non-token lines are kept");
+        }
+    }
+    // The tagged file scores like the model does.
+    ok(&qmtl(
+        s.dir.path(),
+        &["score", "--gold", "test.conllu", "--pred", "out.conllu"],
+    ));
+}
+
+#[test]
+fn tag_plain_text_from_stdin() {
+    use std::io::Write;
+    let s = Setup::new();
+    ok(&s.train("m", &["--mode", "stl"]));
+    let mut child = Command::new(env!("CARGO_BIN_EXE_qmtl"))
+        .args(["tag", "--model", "m/model.qmtl"])
+        .current_dir(s.dir.path())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"kax loy miz\nunseenword\n")
+        .unwrap();
+    let out = ok(&child.wait_with_output().unwrap());
+    let tokens: Vec<Vec<&str>> = out
+        .lines()
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .map(|l| l.split('\t').collect())
+        .collect();
+    assert_eq!(tokens.len(), 4, "{out}");
+    assert_eq!(tokens[2][..2], ["3", "miz"]);
+    assert_eq!(tokens[3][..2], ["1", "unseenword"]);
+    assert!(tokens.iter().all(|t| t.len() == 10));
+}
+
+#[test]
+fn bad_flags_and_files_are_one_line_errors() {
+    let s = Setup::new();
+    let e = user_error(&s.train("x", &["--heads", "0"]));
+    assert!(e.contains("--heads"), "{e}");
+    let e = user_error(&s.train("x", &["--mode", "stl", "--heads", "3"]));
+    assert!(e.contains("stl"), "{e}");
+    let e = user_error(&s.train("x", &["--label-noise", "1.5"]));
+    assert!(e.contains("label noise"), "{e}");
+    let e = user_error(&qmtl(
+        s.dir.path(),
+        &[
+            "train",
+            "--train",
+            "nope.conllu",
+            "--dev",
+            "dev.conllu",
+            "--out",
+            "x",
+            "--quiet",
+        ],
+    ));
+    assert!(e.contains("nope.conllu"), "{e}");
+    std::fs::write(s.path("bad.conllu"), "1\tword\n").unwrap();
+    let e = user_error(&qmtl(
+        s.dir.path(),
+        &[
+            "train",
+            "--train",
+            "bad.conllu",
+            "--dev",
+            "dev.conllu",
+            "--out",
+            "x",
+            "--quiet",
+            "--format",
+            "conllu",
+        ],
+    ));
+    assert!(e.contains("bad.conllu:1"), "{e}");
+}
+
+#[test]
+fn damaged_model_is_a_clear_error() {
+    let s = Setup::new();
+    ok(&s.train("m", &["--mode", "stl"]));
+    let bytes = std::fs::read(s.path("m/model.qmtl")).unwrap();
+    std::fs::write(s.path("cut.qmtl"), &bytes[..bytes.len() / 2]).unwrap();
+    let e = user_error(&qmtl(
+        s.dir.path(),
+        &["eval", "--model", "cut.qmtl", "--test", "test.conllu"],
+    ));
+    assert!(e.contains("cut.qmtl") && e.contains("truncated"), "{e}");
+    std::fs::write(s.path("junk.qmtl"), b"not a model at all").unwrap();
+    let e = user_error(&qmtl(
+        s.dir.path(),
+        &["tag", "--model", "junk.qmtl", "--input", "test.conllu"],
+    ));
+    assert!(
+        e.contains("junk.qmtl") && e.contains("not a qmtl model"),
+        "{e}"
+    );
+}
