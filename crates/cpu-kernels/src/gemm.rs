@@ -4,15 +4,17 @@
 //!
 //! Each instruction set supplies a [`Microkernel`] that computes one MR×NR tile
 //! of `C` from a strip of `A` (MR rows) and a strip of `B` (NR columns) with the
-//! accumulators in registers. The strip of `B` is read as contiguous rows of NR
-//! floats (vector loads), the strip of `A` one float at a time (broadcasts), so
-//! `A` may be read in place in either layout, while `B` must have unit column
-//! stride. Packing then only happens where it pays at the tagger's shapes:
+//! accumulators in registers (and smaller tiles for the ragged edges). The
+//! strip of `B` is read as contiguous rows of NR floats (vector loads), the
+//! strip of `A` one float at a time (broadcasts), so `A` is read in place in
+//! either layout, while `B` must have unit column stride. Packing then only
+//! happens where it pays at the tagger's shapes:
 //! - `B` is packed when it is column-major, or when `m` is large enough that the
 //!   copy is amortised over many row strips; its edge strip (n % NR) always is,
 //!   zero-padded so the kernel may load whole vectors.
-//! - `A` is packed when row-major and reused by many column strips (n > 2·NR);
-//!   its edge strip (m % MR) always is.
+//! - `A` is never packed except for its edge strip (m % MR): transposing a
+//!   row-major `A` into MR-wide strips cost more than it saved (measured at
+//!   300×100·100×20 and 160×100·100×300), and the MR rows it reads stay in L1.
 //! - When `B` is column-major the problem is transposed if that makes the packed
 //!   operand smaller, so `Y = X·Wᵀ` packs `Xᵀ` (k×T) instead of `Wᵀ` (k×300).
 
@@ -128,6 +130,10 @@ pub(crate) fn gemv_no_columns(beta: f32, y: &mut [f32]) {
         *y = if beta == 0.0 { 0.0 } else { beta * *y };
     }
 }
+
+/// Row-major `B` is packed (a plain copy) only when at least this many row
+/// strips share each copy; below that it is read in place.
+const PACK_B_MIN_M: usize = 4;
 
 thread_local! {
     /// Packing space, grown on demand and reused by every call on this thread.
@@ -246,8 +252,8 @@ pub(crate) unsafe fn gemm<K: Microkernel>(
         (rsc, csc) = (csc, rsc);
     }
     let (mr_, nr_) = (K::MR, K::NR);
-    let pack_b = b.cs != 1 || m > 4 * mr_;
-    let a_in_place = a.rs == 1 || (a.cs == 1 && n <= 2 * nr_);
+    let pack_b = b.cs != 1 || m > PACK_B_MIN_M * mr_;
+    let a_in_place = a.rs == 1 || a.cs == 1;
 
     let kc_max = K::KC.min(k);
     let nc_max = K::NC.min(n.next_multiple_of(nr_));

@@ -6,7 +6,8 @@
 //! entry points, `#[inline(always)]` helpers only called from them, a table
 //! handed out only when the CPU has both features.
 //!
-//! - GEMM: the shared BLIS driver with a 6×16 register tile (12 accumulators).
+//! - GEMM: the shared BLIS driver with a 6×16 register tile (12 accumulators),
+//!   and 2/4/6 × 8/16 tiles for the ragged edges.
 //! - GEMV `y = Ax`: eight dot products at a time; `y = Aᵀx`: column blocks of
 //!   up to 32 floats, two rows at a time into two accumulator sets.
 
@@ -61,7 +62,7 @@ unsafe fn finish(alpha: f32, s: __m256, beta: f32, y: *mut f32, m: __m256i) {
 
 // ---------------------------------------------------------------- GEMM
 
-/// The 6×16 register tile.
+/// The 6×16 register tile; ragged edges use the smaller `R×8·NV` tiles below.
 pub(crate) struct KernelAvx2Fma;
 
 const MR: usize = 6;
@@ -74,55 +75,75 @@ impl Microkernel for KernelAvx2Fma {
 
     #[target_feature(enable = "avx2,fma")]
     unsafe fn tile(t: &Tile) {
-        let acc = if t.rsa == 1 {
-            accumulate(t.k, t.a, 1, t.csa, t.b, t.rsb)
-        } else {
-            accumulate(t.k, t.a, t.rsa, 1, t.b, t.rsb)
-        };
-        let alpha = _mm256_set1_ps(t.alpha);
-        if t.csc == 1 {
-            let m0 = mask(t.nr.min(LANES));
-            let m1 = mask(t.nr.saturating_sub(LANES).min(LANES));
-            for (r, acc) in acc.iter().enumerate() {
-                if r < t.mr {
-                    let c0 = t.c.add(r * t.rsc);
-                    let c1 = c0.wrapping_add(LANES);
-                    finish(t.alpha, acc[0], t.beta, c0, m0);
-                    finish(t.alpha, acc[1], t.beta, c1, m1);
+        match (t.mr.div_ceil(2), t.nr > LANES) {
+            (1, false) => tile_rv::<2, 1>(t),
+            (2, false) => tile_rv::<4, 1>(t),
+            (_, false) => tile_rv::<6, 1>(t),
+            (1, true) => tile_rv::<2, 2>(t),
+            (2, true) => tile_rv::<4, 2>(t),
+            (_, true) => tile_rv::<6, 2>(t),
+        }
+    }
+}
+
+/// One `R × 8·NV` tile (`R <= MR`, `NV <= 2`, covering `mr × nr`).
+#[inline(always)]
+unsafe fn tile_rv<const R: usize, const NV: usize>(t: &Tile) {
+    // Two copies of the loop, one per layout of A, so each has constant strides.
+    let acc = if t.rsa == 1 {
+        accumulate::<R, NV>(t.k, t.a, 1, t.csa, t.b, t.rsb)
+    } else {
+        accumulate::<R, NV>(t.k, t.a, t.rsa, 1, t.b, t.rsb)
+    };
+    if t.csc == 1 {
+        let masks = [
+            mask(t.nr.min(LANES)),
+            mask(t.nr.saturating_sub(LANES).min(LANES)),
+        ];
+        for (r, acc) in acc.iter().enumerate() {
+            if r < t.mr {
+                for (v, (&acc, &m)) in acc.iter().zip(&masks).enumerate() {
+                    let c = t.c.add(r * t.rsc).wrapping_add(v * LANES);
+                    finish(t.alpha, acc, t.beta, c, m);
                 }
             }
-        } else {
-            let mut buf = [0.0f32; MR * NR];
-            for (r, acc) in acc.iter().enumerate() {
-                _mm256_storeu_ps(buf.as_mut_ptr().add(r * NR), _mm256_mul_ps(alpha, acc[0]));
+        }
+    } else {
+        let alpha = _mm256_set1_ps(t.alpha);
+        let mut buf = [0.0f32; MR * NR];
+        for (r, acc) in acc.iter().enumerate() {
+            for (v, &acc) in acc.iter().enumerate() {
                 _mm256_storeu_ps(
-                    buf.as_mut_ptr().add(r * NR + LANES),
-                    _mm256_mul_ps(alpha, acc[1]),
+                    buf.as_mut_ptr().add(r * NR + v * LANES),
+                    _mm256_mul_ps(alpha, acc),
                 );
             }
-            gemm::store_strided(&buf, NR, t);
         }
+        gemm::store_strided(&buf, NR, t);
     }
 }
 
 /// `Σₚ A(·,p) ⊗ B(p,·)` for one tile, accumulators in registers.
 #[inline(always)]
-unsafe fn accumulate(
+unsafe fn accumulate<const R: usize, const NV: usize>(
     k: usize,
     a: *const f32,
     rsa: usize,
     csa: usize,
     b: *const f32,
     rsb: usize,
-) -> [[__m256; 2]; MR] {
-    let mut acc = [[_mm256_setzero_ps(); 2]; MR];
+) -> [[__m256; NV]; R] {
+    let mut acc = [[_mm256_setzero_ps(); NV]; R];
     for p in 0..k {
-        let b0 = _mm256_loadu_ps(b.add(p * rsb));
-        let b1 = _mm256_loadu_ps(b.add(p * rsb + LANES));
+        let mut bv = [_mm256_setzero_ps(); NV];
+        for (v, bv) in bv.iter_mut().enumerate() {
+            *bv = _mm256_loadu_ps(b.add(p * rsb + v * LANES));
+        }
         for (r, acc) in acc.iter_mut().enumerate() {
             let av = _mm256_broadcast_ss(&*a.add(r * rsa + p * csa));
-            acc[0] = _mm256_fmadd_ps(av, b0, acc[0]);
-            acc[1] = _mm256_fmadd_ps(av, b1, acc[1]);
+            for (acc, &bv) in acc.iter_mut().zip(&bv) {
+                *acc = _mm256_fmadd_ps(av, bv, *acc);
+            }
         }
     }
     acc

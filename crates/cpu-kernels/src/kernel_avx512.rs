@@ -7,7 +7,8 @@
 //! feature (the scheme of the `matrixmultiply` crate). The dispatch table is
 //! only handed out when the CPU has AVX-512F.
 //!
-//! - GEMM: the shared BLIS driver with a 12×32 register tile (24 accumulators).
+//! - GEMM: the shared BLIS driver with a 12×32 register tile (24 accumulators),
+//!   and 4/8/12 × 16/32 tiles for the ragged edges.
 //! - GEMV `y = Ax` (rows contiguous): eight dot products at a time.
 //! - GEMV `y = Aᵀx` (columns contiguous, the backward pass): column blocks of
 //!   up to 128 floats held in registers while the rows stream past, two rows
@@ -54,7 +55,7 @@ unsafe fn finish(alpha: f32, s: __m512, beta: f32, y: *mut f32, m: __mmask16) {
 
 // ---------------------------------------------------------------- GEMM
 
-/// The 12×32 register tile.
+/// The 12×32 register tile; ragged edges use the smaller `R×16·NV` tiles below.
 pub(crate) struct KernelAvx512;
 
 const MR: usize = 12;
@@ -67,63 +68,82 @@ impl Microkernel for KernelAvx512 {
 
     #[target_feature(enable = "avx512f")]
     unsafe fn tile(t: &Tile) {
-        // Two copies of the loop, one per layout of A, so each has constant strides.
-        let acc = if t.rsa == 1 {
-            accumulate(t.k, t.a, 1, t.csa, t.b, t.rsb)
-        } else {
-            accumulate(t.k, t.a, t.rsa, 1, t.b, t.rsb)
-        };
-        let alpha = _mm512_set1_ps(t.alpha);
-        if t.csc == 1 {
-            let m0 = mask(t.nr.min(LANES));
-            let m1 = mask(t.nr.saturating_sub(LANES).min(LANES));
-            let beta = _mm512_set1_ps(t.beta);
-            for (r, acc) in acc.iter().enumerate() {
-                if r < t.mr {
-                    let c0 = t.c.add(r * t.rsc);
-                    let c1 = c0.wrapping_add(LANES);
-                    let mut v0 = _mm512_mul_ps(alpha, acc[0]);
-                    let mut v1 = _mm512_mul_ps(alpha, acc[1]);
+        // The smallest tile that covers mr×nr: at 160×300 or 300×100 the
+        // edges would otherwise waste a tenth of the FLOPs on padding.
+        match (t.mr.div_ceil(4), t.nr > LANES) {
+            (1, false) => tile_rv::<4, 1>(t),
+            (2, false) => tile_rv::<8, 1>(t),
+            (_, false) => tile_rv::<12, 1>(t),
+            (1, true) => tile_rv::<4, 2>(t),
+            (2, true) => tile_rv::<8, 2>(t),
+            (_, true) => tile_rv::<12, 2>(t),
+        }
+    }
+}
+
+/// One `R × 16·NV` tile (`R <= MR`, `NV <= 2`, covering `mr × nr`).
+#[inline(always)]
+unsafe fn tile_rv<const R: usize, const NV: usize>(t: &Tile) {
+    // Two copies of the loop, one per layout of A, so each has constant strides.
+    let acc = if t.rsa == 1 {
+        accumulate::<R, NV>(t.k, t.a, 1, t.csa, t.b, t.rsb)
+    } else {
+        accumulate::<R, NV>(t.k, t.a, t.rsa, 1, t.b, t.rsb)
+    };
+    let alpha = _mm512_set1_ps(t.alpha);
+    if t.csc == 1 {
+        let masks = [
+            mask(t.nr.min(LANES)),
+            mask(t.nr.saturating_sub(LANES).min(LANES)),
+        ];
+        let beta = _mm512_set1_ps(t.beta);
+        for (r, acc) in acc.iter().enumerate() {
+            if r < t.mr {
+                for (v, (&acc, &m)) in acc.iter().zip(&masks).enumerate() {
+                    let c = t.c.add(r * t.rsc).wrapping_add(v * LANES);
+                    let mut out = _mm512_mul_ps(alpha, acc);
                     if t.beta != 0.0 {
-                        v0 = _mm512_fmadd_ps(beta, _mm512_maskz_loadu_ps(m0, c0), v0);
-                        v1 = _mm512_fmadd_ps(beta, _mm512_maskz_loadu_ps(m1, c1), v1);
+                        out = _mm512_fmadd_ps(beta, _mm512_maskz_loadu_ps(m, c), out);
                     }
-                    _mm512_mask_storeu_ps(c0, m0, v0);
-                    _mm512_mask_storeu_ps(c1, m1, v1);
+                    _mm512_mask_storeu_ps(c, m, out);
                 }
             }
-        } else {
-            let mut buf = [0.0f32; MR * NR];
-            for (r, acc) in acc.iter().enumerate() {
-                _mm512_storeu_ps(buf.as_mut_ptr().add(r * NR), _mm512_mul_ps(alpha, acc[0]));
+        }
+    } else {
+        let mut buf = [0.0f32; MR * NR];
+        for (r, acc) in acc.iter().enumerate() {
+            for (v, &acc) in acc.iter().enumerate() {
                 _mm512_storeu_ps(
-                    buf.as_mut_ptr().add(r * NR + LANES),
-                    _mm512_mul_ps(alpha, acc[1]),
+                    buf.as_mut_ptr().add(r * NR + v * LANES),
+                    _mm512_mul_ps(alpha, acc),
                 );
             }
-            gemm::store_strided(&buf, NR, t);
         }
+        gemm::store_strided(&buf, NR, t);
     }
 }
 
 /// `Σₚ A(·,p) ⊗ B(p,·)` for one tile, accumulators in registers.
 #[inline(always)]
-unsafe fn accumulate(
+unsafe fn accumulate<const R: usize, const NV: usize>(
     k: usize,
     a: *const f32,
     rsa: usize,
     csa: usize,
     b: *const f32,
     rsb: usize,
-) -> [[__m512; 2]; MR] {
-    let mut acc = [[_mm512_setzero_ps(); 2]; MR];
+) -> [[__m512; NV]; R] {
+    let mut acc = [[_mm512_setzero_ps(); NV]; R];
     for p in 0..k {
-        let b0 = _mm512_loadu_ps(b.add(p * rsb));
-        let b1 = _mm512_loadu_ps(b.add(p * rsb + LANES));
+        let mut bv = [_mm512_setzero_ps(); NV];
+        for (v, bv) in bv.iter_mut().enumerate() {
+            *bv = _mm512_loadu_ps(b.add(p * rsb + v * LANES));
+        }
         for (r, acc) in acc.iter_mut().enumerate() {
             let av = _mm512_set1_ps(*a.add(r * rsa + p * csa));
-            acc[0] = _mm512_fmadd_ps(av, b0, acc[0]);
-            acc[1] = _mm512_fmadd_ps(av, b1, acc[1]);
+            for (acc, &bv) in acc.iter_mut().zip(&bv) {
+                *acc = _mm512_fmadd_ps(av, bv, *acc);
+            }
         }
     }
     acc

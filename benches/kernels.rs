@@ -1,0 +1,265 @@
+//! Throughput of the f32 kernels on the tagger's shapes, for every
+//! instruction set this CPU has, side by side with `matrixmultiply::sgemm`.
+//!
+//! Throughput is `Throughput::Elements(flops)`: criterion's "elem/s" column is
+//! FLOP/s (`2·m·n·k` for GEMM, `2·m·n` for GEMV and ger). GEMV is compared with
+//! `sgemm` at `n = 1`, ger with `sgemm` at `k = 1` and `β = 1`. The
+//! element-wise group counts elements, not FLOPs. Forward shapes: GEMV 300×264
+//! (the LSTM gates from [x; h]), 300×100, 100×100, 20×200, 17×20 (a head);
+//! backward shapes are the same with `Aᵀ` and the weight-gradient GEMMs
+//! `dW += dYᵀ·X`. Run with
+//! `cargo bench -p qmtl-benches --bench kernels` (about two minutes).
+
+use cpu_kernels::{kernels, supported_isas, Kernels, Mat, MatMut, Unary};
+use criterion::{black_box, criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use std::time::Duration;
+
+fn fill(n: usize, seed: u32) -> Vec<f32> {
+    (0..n)
+        .map(|i| (i as f32 * 0.37 + seed as f32).sin())
+        .collect()
+}
+
+/// Every supported instruction set's kernels.
+fn tables() -> Vec<&'static Kernels> {
+    supported_isas().into_iter().filter_map(kernels).collect()
+}
+
+/// `C = αAB + βC` with matrixmultiply, operands given by (rows, cols, rs, cs).
+#[allow(clippy::too_many_arguments)]
+fn mm(
+    m: usize,
+    k: usize,
+    n: usize,
+    a: &[f32],
+    (rsa, csa): (usize, usize),
+    b: &[f32],
+    (rsb, csb): (usize, usize),
+    beta: f32,
+    c: &mut [f32],
+    ldc: usize,
+) {
+    assert!(a.len() > (m - 1) * rsa + (k - 1) * csa && b.len() > (k - 1) * rsb + (n - 1) * csb);
+    assert!(c.len() >= (m - 1) * ldc + n);
+    // SAFETY: the asserts above keep every access inside the slices.
+    unsafe {
+        matrixmultiply::sgemm(
+            m,
+            k,
+            n,
+            1.0,
+            a.as_ptr(),
+            rsa as isize,
+            csa as isize,
+            b.as_ptr(),
+            rsb as isize,
+            csb as isize,
+            beta,
+            c.as_mut_ptr(),
+            ldc as isize,
+            1,
+        )
+    }
+}
+
+/// `y = Ax` (`transposed`: `y = Aᵀx`) with `A` an m×n row-major matrix.
+fn gemv(c: &mut Criterion, transposed: bool) {
+    let name = if transposed { "gemv_t" } else { "gemv_n" };
+    let mut group = c.benchmark_group(name);
+    for (m, n) in [(300, 264), (300, 100), (100, 100), (20, 200), (17, 20)] {
+        let a = fill(m * n, 1);
+        let (rows, cols) = if transposed { (n, m) } else { (m, n) };
+        let x = fill(cols, 2);
+        let mut y = vec![0.0f32; rows];
+        group.throughput(Throughput::Elements(2 * (m * n) as u64));
+        let shape = format!("{m}x{n}");
+        for k in tables() {
+            group.bench_function(BenchmarkId::new(k.isa().name(), &shape), |bench| {
+                bench.iter(|| {
+                    let view = Mat::new(&a, m, n);
+                    let view = if transposed { view.t() } else { view };
+                    k.gemv(1.0, view, black_box(&x), 0.0, &mut y);
+                })
+            });
+        }
+        let strides = if transposed { (1, n) } else { (n, 1) };
+        group.bench_function(BenchmarkId::new("matrixmultiply", &shape), |bench| {
+            bench.iter(|| {
+                mm(
+                    rows,
+                    cols,
+                    1,
+                    &a,
+                    strides,
+                    black_box(&x),
+                    (1, 1),
+                    0.0,
+                    &mut y,
+                    1,
+                )
+            })
+        });
+    }
+    group.finish();
+}
+
+fn gemv_n(c: &mut Criterion) {
+    gemv(c, false)
+}
+
+fn gemv_t(c: &mut Criterion) {
+    gemv(c, true)
+}
+
+/// One GEMM `C (m×n) = op(A)·op(B)`, `op(A)` m×k, stored transposed when `ta`.
+struct GemmShape {
+    name: &'static str,
+    m: usize,
+    n: usize,
+    k: usize,
+    ta: bool,
+    tb: bool,
+    beta: f32,
+}
+
+fn gemm(c: &mut Criterion) {
+    let shapes = [
+        GemmShape {
+            name: "300x100*100x20",
+            m: 300,
+            n: 20,
+            k: 100,
+            ta: false,
+            tb: false,
+            beta: 0.0,
+        },
+        GemmShape {
+            name: "160x100*100x300",
+            m: 160,
+            n: 300,
+            k: 100,
+            ta: false,
+            tb: false,
+            beta: 0.0,
+        },
+        // Forward over a sentence: Y (T×300) = X (T×100)·Wᵀ.
+        GemmShape {
+            name: "Y=XWt T=20",
+            m: 20,
+            n: 300,
+            k: 100,
+            ta: false,
+            tb: true,
+            beta: 0.0,
+        },
+        // Backward: dX (T×100) = dY (T×300)·W.
+        GemmShape {
+            name: "dX=dYW T=20",
+            m: 20,
+            n: 100,
+            k: 300,
+            ta: false,
+            tb: false,
+            beta: 0.0,
+        },
+        // Weight gradient: dW (300×100) += dYᵀ (300×T)·X (T×100).
+        GemmShape {
+            name: "dW+=dYtX T=20",
+            m: 300,
+            n: 100,
+            k: 20,
+            ta: true,
+            tb: false,
+            beta: 1.0,
+        },
+        GemmShape {
+            name: "dW+=dYtX T=200",
+            m: 300,
+            n: 100,
+            k: 200,
+            ta: true,
+            tb: false,
+            beta: 1.0,
+        },
+    ];
+    let mut group = c.benchmark_group("gemm");
+    for s in shapes {
+        let (m, n, k) = (s.m, s.n, s.k);
+        let a = fill(m * k, 3);
+        let b = fill(k * n, 4);
+        let mut out = vec![0.0f32; m * n];
+        // Row-major storage of op(A) or of its transpose, and the strides of op(·).
+        let (sa, lda) = if s.ta { ((1, m), m) } else { ((k, 1), k) };
+        let (sb, ldb) = if s.tb { ((1, k), k) } else { ((n, 1), n) };
+        group.throughput(Throughput::Elements(2 * (m * n * k) as u64));
+        for kern in tables() {
+            group.bench_function(BenchmarkId::new(kern.isa().name(), s.name), |bench| {
+                bench.iter(|| {
+                    let va = if s.ta {
+                        Mat::with_ld(&a, k, m, lda).t()
+                    } else {
+                        Mat::with_ld(&a, m, k, lda)
+                    };
+                    let vb = if s.tb {
+                        Mat::with_ld(&b, n, k, ldb).t()
+                    } else {
+                        Mat::with_ld(&b, k, n, ldb)
+                    };
+                    kern.gemm(1.0, va, vb, s.beta, MatMut::new(&mut out, m, n));
+                })
+            });
+        }
+        group.bench_function(BenchmarkId::new("matrixmultiply", s.name), |bench| {
+            bench.iter(|| mm(m, k, n, &a, sa, &b, sb, s.beta, &mut out, n))
+        });
+    }
+    group.finish();
+}
+
+fn ger(c: &mut Criterion) {
+    let (m, n) = (300, 100);
+    let (x, y) = (fill(m, 5), fill(n, 6));
+    let mut a = fill(m * n, 7);
+    let mut group = c.benchmark_group("ger");
+    group.throughput(Throughput::Elements(2 * (m * n) as u64));
+    for k in tables() {
+        group.bench_function(BenchmarkId::new(k.isa().name(), "300x100"), |bench| {
+            bench.iter(|| k.ger(1e-6, black_box(&x), &y, MatMut::new(&mut a, m, n)))
+        });
+    }
+    group.bench_function(BenchmarkId::new("matrixmultiply", "300x100"), |bench| {
+        bench.iter(|| mm(m, 1, n, black_box(&x), (1, 1), &y, (n, 1), 1.0, &mut a, n))
+    });
+    group.finish();
+}
+
+fn elementwise(c: &mut Criterion) {
+    let mut group = c.benchmark_group("unary");
+    let n = 1200;
+    let x: Vec<f32> = fill(n, 8).iter().map(|v| v * 4.0).collect();
+    let mut y = vec![0.0f32; n];
+    group.throughput(Throughput::Elements(n as u64));
+    for f in [Unary::Sigmoid, Unary::Tanh, Unary::Exp] {
+        for k in tables() {
+            group.bench_function(
+                BenchmarkId::new(k.isa().name(), format!("{f:?} n={n}")),
+                |bench| bench.iter(|| k.unary(f, black_box(&x), &mut y)),
+            );
+        }
+    }
+    group.finish();
+}
+
+fn config() -> Criterion {
+    Criterion::default()
+        .sample_size(20)
+        .warm_up_time(Duration::from_millis(300))
+        .measurement_time(Duration::from_millis(700))
+}
+
+criterion_group! {
+    name = benches;
+    config = config();
+    targets = gemv_n, gemv_t, gemm, ger, elementwise
+}
+criterion_main!(benches);
