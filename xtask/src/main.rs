@@ -1,1 +1,48 @@
-fn main() {}
+//! `cargo xtask ...`: project automation, run through the alias in
+//! `.cargo/config.toml`. Tasks drive the release `qmtl` binary, so everything
+//! they do can also be done by hand with `qmtl train`.
+//!
+//! - `compare [NAME] [--epochs N] [--heads K] [--seed S]`: trains STL and
+//!   Q-MTL(k) on one dataset (Tamil-TTB by default) and prints them side by side.
+
+mod compare;
+
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("compare") => compare::run(&args[1..]),
+        Some(other) => Err(anyhow::anyhow!("unknown task `{other}`; tasks: compare")),
+        None => Err(anyhow::anyhow!("usage: cargo xtask <task>; tasks: compare")),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("xtask: error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The workspace root (xtask lives one level below it).
+pub fn root() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask is inside the workspace")
+        .to_path_buf()
+}
+
+/// Builds the release `qmtl` binary and returns its path.
+pub fn qmtl_binary() -> anyhow::Result<std::path::PathBuf> {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let status = std::process::Command::new(cargo)
+        .args(["build", "--release", "--quiet", "-p", "qmtl"])
+        .current_dir(root())
+        .status()?;
+    anyhow::ensure!(status.success(), "building qmtl failed");
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| root().join("target"));
+    Ok(target.join("release").join("qmtl"))
+}
