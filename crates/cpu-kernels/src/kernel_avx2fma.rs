@@ -199,7 +199,11 @@ unsafe fn dot_rows<const R: usize>(a: *const f32, lda: usize, n: usize, x: *cons
             *acc = _mm256_fmadd_ps(_mm256_maskload_ps(a.add(r * lda + c), m), xv, *acc);
         }
     }
-    acc.map(|v| hsum(v))
+    let mut out = [0.0; R];
+    for (o, &v) in out.iter_mut().zip(&acc) {
+        *o = hsum(v);
+    }
+    out
 }
 
 /// `y = α·A·x + β·y`, `A` (m×n) with contiguous rows `lda` apart.
@@ -276,13 +280,18 @@ unsafe fn gemv_t_block<const NV: usize>(
     width: usize,
 ) {
     let last = mask(width - (NV - 1) * LANES);
-    let load = |row: *const f32, v: usize| {
-        if v + 1 == NV {
-            _mm256_maskload_ps(row.add(v * LANES), last)
-        } else {
-            _mm256_loadu_ps(row.add(v * LANES))
-        }
-    };
+    // A macro, not a closure: closures are not reliably inlined into the
+    // `#[target_feature]` caller, and an out-of-line intrinsic is slow.
+    macro_rules! load {
+        ($row:expr, $v:expr) => {{
+            let (row, v): (*const f32, usize) = ($row, $v);
+            if v + 1 == NV {
+                _mm256_maskload_ps(row.add(v * LANES), last)
+            } else {
+                _mm256_loadu_ps(row.add(v * LANES))
+            }
+        }};
+    }
     let mut acc0 = [_mm256_setzero_ps(); NV];
     let mut acc1 = [_mm256_setzero_ps(); NV];
     let mut j = 0;
@@ -290,15 +299,15 @@ unsafe fn gemv_t_block<const NV: usize>(
         let (x0, x1) = (_mm256_set1_ps(*x.add(j)), _mm256_set1_ps(*x.add(j + 1)));
         let (r0, r1) = (u.add(j * ldu), u.add((j + 1) * ldu));
         for v in 0..NV {
-            acc0[v] = _mm256_fmadd_ps(x0, load(r0, v), acc0[v]);
-            acc1[v] = _mm256_fmadd_ps(x1, load(r1, v), acc1[v]);
+            acc0[v] = _mm256_fmadd_ps(x0, load!(r0, v), acc0[v]);
+            acc1[v] = _mm256_fmadd_ps(x1, load!(r1, v), acc1[v]);
         }
         j += 2;
     }
     if j < n {
         let (x0, r0) = (_mm256_set1_ps(*x.add(j)), u.add(j * ldu));
         for v in 0..NV {
-            acc0[v] = _mm256_fmadd_ps(x0, load(r0, v), acc0[v]);
+            acc0[v] = _mm256_fmadd_ps(x0, load!(r0, v), acc0[v]);
         }
     }
     let full = mask(LANES);

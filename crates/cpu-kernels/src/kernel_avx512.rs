@@ -199,7 +199,54 @@ unsafe fn dot_rows<const R: usize>(a: *const f32, lda: usize, n: usize, x: *cons
             *acc = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, a.add(r * lda + c)), xv, *acc);
         }
     }
-    acc.map(|v| _mm512_reduce_add_ps(v))
+    let mut out = [0.0; R];
+    for (o, &v) in out.iter_mut().zip(&acc) {
+        *o = _mm512_reduce_add_ps(v);
+    }
+    out
+}
+
+/// The eight lane sums of `acc`, in order, with one transposing `hadd` tree
+/// (a third of the shuffles of eight separate reductions).
+#[inline(always)]
+unsafe fn reduce8(acc: [__m512; 8]) -> __m256 {
+    let mut half = [_mm256_setzero_ps(); 8];
+    for (h, &v) in half.iter_mut().zip(&acc) {
+        let hi = _mm256_castpd_ps(_mm512_extractf64x4_pd::<1>(_mm512_castps_pd(v)));
+        *h = _mm256_add_ps(_mm512_castps512_ps256(v), hi);
+    }
+    let t0 = _mm256_hadd_ps(half[0], half[1]);
+    let t1 = _mm256_hadd_ps(half[2], half[3]);
+    let t2 = _mm256_hadd_ps(half[4], half[5]);
+    let t3 = _mm256_hadd_ps(half[6], half[7]);
+    let u0 = _mm256_hadd_ps(t0, t1);
+    let u1 = _mm256_hadd_ps(t2, t3);
+    _mm256_add_ps(
+        _mm256_permute2f128_ps::<0x20>(u0, u1),
+        _mm256_permute2f128_ps::<0x31>(u0, u1),
+    )
+}
+
+/// Eight dot products of the rows at `a + r·lda` with `x`, sharing the loads of `x`.
+#[inline(always)]
+unsafe fn dot_rows8(a: *const f32, lda: usize, n: usize, x: *const f32) -> __m256 {
+    let mut acc = [_mm512_setzero_ps(); 8];
+    let mut c = 0;
+    while c + LANES <= n {
+        let xv = _mm512_loadu_ps(x.add(c));
+        for (r, acc) in acc.iter_mut().enumerate() {
+            *acc = _mm512_fmadd_ps(_mm512_loadu_ps(a.add(r * lda + c)), xv, *acc);
+        }
+        c += LANES;
+    }
+    if c < n {
+        let m = mask(n - c);
+        let xv = _mm512_maskz_loadu_ps(m, x.add(c));
+        for (r, acc) in acc.iter_mut().enumerate() {
+            *acc = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, a.add(r * lda + c)), xv, *acc);
+        }
+    }
+    reduce8(acc)
 }
 
 /// `y = α·A·x + β·y`, `A` (m×n) with contiguous rows `lda` apart.
@@ -216,6 +263,17 @@ unsafe fn gemv_n(
     y: *mut f32,
 ) {
     let mut i = 0;
+    while i + 8 <= m {
+        let s = _mm256_mul_ps(_mm256_set1_ps(alpha), dot_rows8(a.add(i * lda), lda, n, x));
+        let yp = y.add(i);
+        let out = if beta == 0.0 {
+            s
+        } else {
+            _mm256_fmadd_ps(_mm256_set1_ps(beta), _mm256_loadu_ps(yp), s)
+        };
+        _mm256_storeu_ps(yp, out);
+        i += 8;
+    }
     macro_rules! rows {
         ($r:literal) => {
             while i + $r <= m {
@@ -231,7 +289,6 @@ unsafe fn gemv_n(
             }
         };
     }
-    rows!(8);
     rows!(4);
     rows!(1);
 }
@@ -287,13 +344,18 @@ unsafe fn gemv_t_block<const NV: usize>(
     width: usize,
 ) {
     let last = mask(width - (NV - 1) * LANES);
-    let load = |row: *const f32, v: usize| {
-        if v + 1 == NV {
-            _mm512_maskz_loadu_ps(last, row.add(v * LANES))
-        } else {
-            _mm512_loadu_ps(row.add(v * LANES))
-        }
-    };
+    // A macro, not a closure: closures are not reliably inlined into the
+    // `#[target_feature]` caller, and an out-of-line intrinsic is slow.
+    macro_rules! load {
+        ($row:expr, $v:expr) => {{
+            let (row, v): (*const f32, usize) = ($row, $v);
+            if v + 1 == NV {
+                _mm512_maskz_loadu_ps(last, row.add(v * LANES))
+            } else {
+                _mm512_loadu_ps(row.add(v * LANES))
+            }
+        }};
+    }
     let mut acc0 = [_mm512_setzero_ps(); NV];
     let mut acc1 = [_mm512_setzero_ps(); NV];
     let mut j = 0;
@@ -301,15 +363,15 @@ unsafe fn gemv_t_block<const NV: usize>(
         let (x0, x1) = (_mm512_set1_ps(*x.add(j)), _mm512_set1_ps(*x.add(j + 1)));
         let (r0, r1) = (u.add(j * ldu), u.add((j + 1) * ldu));
         for v in 0..NV {
-            acc0[v] = _mm512_fmadd_ps(x0, load(r0, v), acc0[v]);
-            acc1[v] = _mm512_fmadd_ps(x1, load(r1, v), acc1[v]);
+            acc0[v] = _mm512_fmadd_ps(x0, load!(r0, v), acc0[v]);
+            acc1[v] = _mm512_fmadd_ps(x1, load!(r1, v), acc1[v]);
         }
         j += 2;
     }
     if j < n {
         let (x0, r0) = (_mm512_set1_ps(*x.add(j)), u.add(j * ldu));
         for v in 0..NV {
-            acc0[v] = _mm512_fmadd_ps(x0, load(r0, v), acc0[v]);
+            acc0[v] = _mm512_fmadd_ps(x0, load!(r0, v), acc0[v]);
         }
     }
     for v in 0..NV {
