@@ -56,6 +56,9 @@ pub struct TrainArgs {
     /// Use the first fraction X of the training sentences.
     #[arg(long, default_value_t = 1.0, value_name = "X")]
     train_fraction: f64,
+    /// Keep only the first N sentences of each file (quick checks, smoke tests).
+    #[arg(long, value_name = "N")]
+    max_sentences: Option<usize>,
     /// Hidden units of each head's MLP (0: linear heads).
     #[arg(long, default_value_t = 20, value_name = "D")]
     mlp: usize,
@@ -208,7 +211,18 @@ pub fn run(g: &Global, a: TrainArgs) -> Result<()> {
         .build()
         .context("starting the worker threads")?;
     std::fs::create_dir_all(&a.out).with_context(|| format!("creating {}", a.out.display()))?;
-    let f = files(g, &a)?;
+    let mut f = files(g, &a)?;
+    if let Some(n) = a.max_sentences {
+        if n == 0 {
+            bail!("--max-sentences must be at least 1");
+        }
+        for c in [Some(&mut f.train), Some(&mut f.dev), f.test.as_mut()]
+            .into_iter()
+            .flatten()
+        {
+            c.sentences.truncate(n);
+        }
+    }
     let train = corpus::train_fraction(&f.train.sentences, cfg.train_fraction)?;
     let mut vocab = Vocab::build(train);
     let embeddings = a.embeds.as_deref().map(Embeddings::load).transpose()?;
@@ -299,6 +313,7 @@ pub fn run(g: &Global, a: TrainArgs) -> Result<()> {
         None => serde_json::Value::Null,
     };
     config_json["dataset"] = json!(a.dataset);
+    config_json["max_sentences"] = json!(a.max_sentences);
     config_json["threads"] = json!(pool.current_num_threads());
     let total: f64 = reports.iter().map(|r| r.train_seconds).sum();
     let run = json!({
