@@ -28,7 +28,8 @@ impl Metric {
     }
 }
 
-/// Scores of every head (or ensemble member) and of their average, in [0, 1].
+/// Scores of every head (or ensemble member) and of the model's prediction
+/// (their average; the selected head under PTA's model selection), in [0, 1].
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Scores {
     pub heads: Vec<f64>,
@@ -42,7 +43,7 @@ pub struct Prediction {
     pub tags: Vec<usize>,
     /// The averaged probability of that tag.
     pub prob: Vec<f32>,
-    /// How many heads' own argmax equals it.
+    /// How many heads' own argmax equals it (all heads, also under model selection).
     pub agree: Vec<usize>,
     /// Every head's argmax, `[head][token]`.
     pub heads: Vec<Vec<usize>>,
@@ -64,16 +65,21 @@ pub fn predict(members: &[Tagger], tape: &mut Tape<f32>, x: &Encoded) -> Predict
     }
     let mut heads = Vec::new();
     let mut avg = vec![0f32; n * tags];
+    let mut averaged = 0;
     for m in members {
         let probs = m.head_probs(tape, x);
-        for head in probs.chunks_exact(n * tags) {
+        for (j, head) in probs.chunks_exact(n * tags).enumerate() {
             heads.push(head.chunks_exact(tags).map(argmax).collect::<Vec<_>>());
-            for (a, p) in avg.iter_mut().zip(head) {
-                *a += p;
+            // PTA's model selection predicts with one head; otherwise all are averaged.
+            if m.selected_head.is_none_or(|s| s == j) {
+                for (a, p) in avg.iter_mut().zip(head) {
+                    *a += p;
+                }
+                averaged += 1;
             }
         }
     }
-    let k = heads.len() as f32;
+    let k = averaged as f32;
     let mut pred = Prediction {
         tags: Vec::with_capacity(n),
         prob: Vec::with_capacity(n),

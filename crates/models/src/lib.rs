@@ -6,6 +6,7 @@ pub mod config;
 pub mod eval;
 pub mod input;
 pub mod model_file;
+pub mod pta;
 pub mod seed;
 pub mod tagger;
 pub mod train;

@@ -31,6 +31,8 @@ pub enum Stream {
     Shuffle(usize),
     /// Gaussian noise and dropout during epoch e.
     Noise(usize),
+    /// PTA's decoder perturbations during epoch e.
+    Pta(usize),
 }
 
 /// The generator for `stream` of a run seeded with `seed`.
@@ -40,6 +42,7 @@ pub fn rng(seed: u64, stream: Stream) -> Rng {
         Stream::Head(j) => (2, j),
         Stream::Shuffle(e) => (3, e),
         Stream::Noise(e) => (4, e),
+        Stream::Pta(e) => (5, e),
     };
     Rng::seed_from_u64(mix(mix(mix(seed) ^ tag) ^ i as u64))
 }

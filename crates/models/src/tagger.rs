@@ -31,6 +31,13 @@ pub struct Tagger {
     pub word_fwd: LstmParams,
     pub word_bwd: LstmParams,
     pub heads: Vec<Head>,
+    /// Weight-dropout rate of each head's W during training (PTA's
+    /// hyper-perturbation; all 0 otherwise, which draws nothing).
+    #[serde(default)]
+    pub head_dropout: Vec<f64>,
+    /// Predict with this head alone (PTA's model selection) instead of the average.
+    #[serde(default)]
+    pub selected_head: Option<usize>,
 }
 
 impl Tagger {
@@ -84,7 +91,7 @@ impl Tagger {
             &mut rng,
         );
         let h = 2 * c.word_hidden;
-        let heads = heads
+        let heads: Vec<Head> = heads
             .iter()
             .map(|&j| {
                 let mut rng = seed::rng(seed, Stream::Head(j));
@@ -118,6 +125,7 @@ impl Tagger {
                 Head { v, bv, w, bw }
             })
             .collect();
+        let head_dropout = vec![0.0; heads.len()];
         Tagger {
             config: c.clone(),
             sizes,
@@ -129,6 +137,8 @@ impl Tagger {
             word_fwd,
             word_bwd,
             heads,
+            head_dropout,
+            selected_head: None,
         }
     }
 
@@ -154,7 +164,8 @@ impl Tagger {
     }
 
     /// Head `j`'s logits (`T × tags`) on the shared states `h`.
-    fn head<T: Real>(&self, g: &mut Graph<'_, T>, j: usize, h: Var) -> Var {
+    /// With a generator (training), W_j gets the head's weight dropout if any.
+    fn head<T: Real>(&self, g: &mut Graph<'_, T>, j: usize, h: Var, rng: Option<&mut Rng>) -> Var {
         let hd = &self.heads[j];
         let mut z = h;
         if let (Some(v), Some(bv)) = (hd.v, hd.bv) {
@@ -162,7 +173,11 @@ impl Tagger {
             let a = g.linear(z, v, Some(bv));
             z = g.relu(a);
         }
-        let (w, bw) = (g.param(hd.w), g.param(hd.bw));
+        let (mut w, bw) = (g.param(hd.w), g.param(hd.bw));
+        let p = self.head_dropout.get(j).copied().unwrap_or(0.0);
+        if let (Some(rng), true) = (rng, p > 0.0) {
+            w = g.dropout(w, p, rng);
+        }
         g.linear(z, w, Some(bw))
     }
 
@@ -180,7 +195,7 @@ impl Tagger {
         let losses: Vec<Var> = (0..self.k())
             .map(|j| {
                 let hj = g.gaussian_noise(h, self.config.noise_sigma, rng);
-                let logits = self.head(g, j, hj);
+                let logits = self.head(g, j, hj, Some(&mut *rng));
                 g.softmax_nll(logits, &gold)
             })
             .collect();
@@ -198,7 +213,7 @@ impl Tagger {
         let tags = self.sizes.tags;
         let mut out = vec![0.0; self.k() * x.len() * tags];
         for j in 0..self.k() {
-            let logits = self.head(&mut g, j, h);
+            let logits = self.head(&mut g, j, h, None);
             let block = &mut out[j * x.len() * tags..(j + 1) * x.len() * tags];
             for (row, p) in g
                 .value(logits)

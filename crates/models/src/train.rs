@@ -9,6 +9,7 @@
 use crate::config::{Sizes, TaggerConfig};
 use crate::eval::{evaluate, Metric, Scores};
 use crate::input::Encoded;
+use crate::pta::{self, DecoderUpdate, Inference, PtaConfig};
 use crate::seed::{self, Stream};
 use crate::tagger::{Tagger, TrainStep};
 use autograd::{OptimError, Sgd};
@@ -28,6 +29,8 @@ pub enum Mode {
     Qmtl,
     /// k separately trained STL models, averaged.
     Ensemble,
+    /// Pseudo-Task Augmentation: k heads, model selection and decoder policies.
+    Pta,
 }
 
 /// Everything that decides a training run, saved with its results.
@@ -43,6 +46,9 @@ pub struct TrainConfig {
     pub label_noise_mode: NoiseMode,
     pub train_fraction: f64,
     pub tagger: TaggerConfig,
+    /// PTA's options (`Mode::Pta` only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pta: Option<PtaConfig>,
 }
 
 impl Default for TrainConfig {
@@ -57,6 +63,7 @@ impl Default for TrainConfig {
             label_noise_mode: NoiseMode::PerEpoch,
             train_fraction: 1.0,
             tagger: TaggerConfig::default(),
+            pta: None,
         }
     }
 }
@@ -83,6 +90,19 @@ impl TrainConfig {
                 sizes,
                 self.seed,
             )],
+            Mode::Pta => {
+                let pta = self.pta.clone().unwrap_or_default();
+                let cfg = TaggerConfig {
+                    heads: self.heads,
+                    ..self.tagger.clone()
+                };
+                let mut t = Tagger::new(&cfg, sizes, self.seed);
+                t.head_dropout = vec![pta.dropout; self.heads];
+                if pta.dec_init {
+                    pta::dec_init(&mut t);
+                }
+                vec![t]
+            }
             Mode::Ensemble => (0..self.heads)
                 .map(|j| {
                     Tagger::with_heads(
@@ -109,6 +129,9 @@ pub struct EpochReport {
     pub train_tokens: usize,
     pub tokens_per_second: f64,
     pub dev: Scores,
+    /// PTA's decoder updates during this epoch.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub decoder_updates: Vec<DecoderUpdate>,
 }
 
 /// Receives progress; the command line draws bars with it.
@@ -200,21 +223,37 @@ pub fn train(
     let noise = LabelNoise::new(cfg.label_noise, cfg.label_noise_mode, cfg.seed)?;
     let dropout = WordDropout::new(cfg.tagger.word_dropout, cfg.seed)?;
     let mut steps: Vec<TrainStep> = members.iter().map(|m| TrainStep::new(m, cfg.sgd)).collect();
+    let pta = match cfg.mode {
+        Mode::Pta => Some(cfg.pta.clone().unwrap_or_default()),
+        _ => None,
+    };
     let tokens: usize = data.train.iter().map(|s| s.len()).sum();
     let mut reports = Vec::with_capacity(cfg.epochs);
     for epoch in 0..cfg.epochs {
         progress.epoch_start(epoch + 1, data.train.len() * members.len());
         let order = epoch_order(cfg.seed, epoch, data.train.len());
-        let seconds: Vec<Result<f64, TrainError>> = members
+        let ctx = EpochCtx {
+            data,
+            order: &order,
+            epoch,
+            seed: cfg.seed,
+            noise: &noise,
+            dropout: &dropout,
+            pta: pta.as_ref(),
+            progress,
+        };
+        let done: Vec<Result<(f64, Vec<DecoderUpdate>), TrainError>> = members
             .par_iter_mut()
             .zip(steps.par_iter_mut())
-            .map(|(m, step)| {
-                run_epoch(
-                    m, step, data, &order, epoch, cfg.seed, &noise, &dropout, progress,
-                )
-            })
+            .map(|(m, step)| run_epoch(m, step, &ctx))
             .collect();
-        let train_seconds = seconds.into_iter().sum::<Result<f64, TrainError>>()?;
+        let mut train_seconds = 0.0;
+        let mut decoder_updates = Vec::new();
+        for d in done {
+            let (secs, updates) = d?;
+            train_seconds += secs;
+            decoder_updates.extend(updates);
+        }
         let dev = evaluate(
             members,
             data.vocab,
@@ -228,9 +267,16 @@ pub fn train(
             train_tokens: tokens,
             tokens_per_second: (tokens * members.len()) as f64 / train_seconds.max(1e-9),
             dev,
+            decoder_updates,
         };
         progress.epoch_end(&report);
         reports.push(report);
+    }
+    // PTA's model selection: the head with the best dev score after training.
+    if let (Some(p), Some(last)) = (&pta, reports.last()) {
+        if p.inference == Inference::Ms {
+            members[0].selected_head = Some(pta::best_head(&last.dev.heads));
+        }
     }
     Ok(reports)
 }
@@ -244,32 +290,49 @@ pub fn epoch_order(seed: u64, epoch: usize, n: usize) -> Vec<usize> {
     order
 }
 
-/// One epoch of one tagger; returns its training seconds.
-#[allow(clippy::too_many_arguments)]
+/// What every member's epoch shares.
+struct EpochCtx<'a> {
+    data: &'a TrainData<'a>,
+    order: &'a [usize],
+    epoch: usize,
+    seed: u64,
+    noise: &'a LabelNoise,
+    dropout: &'a WordDropout,
+    pta: Option<&'a PtaConfig>,
+    progress: &'a dyn Progress,
+}
+
+/// One epoch of one tagger; returns its training seconds (dev scoring for
+/// PTA's decoder updates excluded) and the decoder updates it made.
 fn run_epoch(
     m: &mut Tagger,
     step: &mut TrainStep,
-    data: &TrainData<'_>,
-    order: &[usize],
-    epoch: usize,
-    seed: u64,
-    noise: &LabelNoise,
-    dropout: &WordDropout,
-    progress: &dyn Progress,
-) -> Result<f64, TrainError> {
-    let start = Instant::now();
-    let mut rng = seed::rng(seed, Stream::Noise(epoch));
+    c: &EpochCtx<'_>,
+) -> Result<(f64, Vec<DecoderUpdate>), TrainError> {
+    let (data, epoch) = (c.data, c.epoch);
+    let mut rng = seed::rng(c.seed, Stream::Noise(epoch));
+    let mut pta_rng = seed::rng(c.seed, Stream::Pta(epoch));
+    let every = match c.pta {
+        Some(p) if p.updates_per_epoch > 0 && p.has_policy() => {
+            c.order.len().div_ceil(p.updates_per_epoch).max(1)
+        }
+        _ => usize::MAX,
+    };
     let n_tags = data.vocab.tags.len();
+    let mut updates = Vec::new();
+    let mut seconds = 0.0;
+    let mut start = Instant::now();
     let mut done = 0;
-    for &i in order {
+    for (seen, &i) in c.order.iter().enumerate() {
         let mut s = data.train[i].clone();
         let mut gold: Vec<usize> = s
             .tags
             .iter()
             .map(|t| t.expect("training tags are in the index"))
             .collect();
-        noise.apply(epoch, i, &mut gold, n_tags);
-        dropout.apply(epoch, i, &mut s.words, &data.vocab.word_counts);
+        c.noise.apply(epoch, i, &mut gold, n_tags);
+        c.dropout
+            .apply(epoch, i, &mut s.words, &data.vocab.word_counts);
         let mut x = Encoded::from(&s);
         x.tags = gold.into_iter().map(Some).collect();
         step.step(m, &x, &mut rng)
@@ -280,10 +343,34 @@ fn run_epoch(
             })?;
         done += 1;
         if done == 64 {
-            progress.sentences_done(done);
+            c.progress.sentences_done(done);
             done = 0;
         }
+        if (seen + 1) % every == 0 {
+            seconds += start.elapsed().as_secs_f64();
+            let scores = evaluate(
+                std::slice::from_ref(m),
+                data.vocab,
+                data.dev,
+                &data.dev_encoded,
+                data.metric,
+            )
+            .heads;
+            let best = pta::decoder_update(
+                m,
+                c.pta.expect("decoder updates are PTA's"),
+                &scores,
+                &mut pta_rng,
+            );
+            updates.push(DecoderUpdate {
+                epoch: epoch + 1,
+                after_sentences: seen + 1,
+                best_head: best,
+                dev: scores,
+            });
+            start = Instant::now();
+        }
     }
-    progress.sentences_done(done);
-    Ok(start.elapsed().as_secs_f64())
+    c.progress.sentences_done(done);
+    Ok((seconds + start.elapsed().as_secs_f64(), updates))
 }

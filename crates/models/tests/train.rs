@@ -2,82 +2,15 @@
 //! number of threads, ensemble members train exactly like STL models alone,
 //! and model files round-trip and reject damage.
 
-use corpus::{Sentence, Vocab};
-use models::config::Sizes;
+mod common;
+
+use common::{run, sizes, small, toy};
+use corpus::Vocab;
 use models::train::{epoch_order, TrainData};
 use models::{
     evaluate, train, Metric, Mode, ModelFile, ModelFileError, Silent, Tagger, TaggerConfig,
     TrainConfig,
 };
-
-/// Tag = a function of the word's last letter (and of the previous word for
-/// one tag), so the character LSTM and the word BiLSTM both matter.
-fn toy(n: usize, offset: usize) -> Vec<Sentence> {
-    let stems = ["ka", "lo", "mi", "nu", "pe", "ra", "so", "ti"];
-    let ends = ["x", "y", "z", "q"];
-    (0..n)
-        .map(|s| {
-            let len = 3 + (s * 7 + offset) % 5;
-            let mut pairs = Vec::new();
-            for i in 0..len {
-                let k = s * 13 + i * 5 + offset;
-                let w = format!("{}{}", stems[k % 8], ends[(k / 8) % 4]);
-                let tag = match (k / 8) % 4 {
-                    0 => "NOUN",
-                    1 => "VERB",
-                    2 if i > 0 => "ADJ",
-                    _ => "ADV",
-                };
-                pairs.push((w, tag.to_string()));
-            }
-            Sentence::new(
-                pairs.iter().map(|p| p.0.clone()).collect(),
-                pairs.iter().map(|p| p.1.clone()).collect(),
-            )
-        })
-        .collect()
-}
-
-fn small(mode: Mode, heads: usize, epochs: usize) -> TrainConfig {
-    TrainConfig {
-        mode,
-        heads,
-        epochs,
-        seed: 7,
-        tagger: TaggerConfig {
-            word_dim: 8,
-            char_dim: 6,
-            char_hidden: 6,
-            word_hidden: 8,
-            mlp: 5,
-            ..TaggerConfig::default()
-        },
-        ..TrainConfig::default()
-    }
-}
-
-fn sizes(v: &Vocab) -> Sizes {
-    Sizes {
-        words: v.words.len(),
-        chars: v.chars.len(),
-        tags: v.tags.len(),
-    }
-}
-
-fn run(cfg: &TrainConfig, threads: usize) -> (Vec<Tagger>, Vec<models::train::EpochReport>, Vocab) {
-    let (tr, dev) = (toy(60, 0), toy(20, 3));
-    let vocab = Vocab::build(&tr);
-    let data = TrainData::new(&vocab, &tr, &dev, Metric::Accuracy);
-    let mut members = cfg.init_members(sizes(&vocab));
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .build()
-        .unwrap();
-    let reports = pool
-        .install(|| train(cfg, &mut members, &data, &Silent))
-        .unwrap();
-    (members, reports, vocab)
-}
 
 fn bytes(cfg: &TrainConfig, members: Vec<Tagger>, vocab: Vocab) -> Vec<u8> {
     ModelFile {

@@ -1,0 +1,239 @@
+//! Pseudo-Task Augmentation: model selection, the decoder policies, and PTA
+//! with every policy off being exactly Q-MTL.
+
+mod common;
+
+use common::{run, sizes, small, toy};
+use corpus::Vocab;
+use models::pta::{best_head, decoder_update, Inference, PtaConfig, DROPOUT_BOUNDS};
+use models::seed::{self, Stream};
+use models::{evaluate, Encoded, Metric, Mode, Tagger, TrainConfig};
+
+fn pta_cfg(p: PtaConfig, mlp: usize) -> TrainConfig {
+    let mut cfg = small(Mode::Pta, 4, 2);
+    cfg.tagger.mlp = mlp;
+    cfg.pta = Some(p);
+    cfg
+}
+
+fn head_values(t: &Tagger, j: usize) -> Vec<Vec<f32>> {
+    let h = t.heads[j];
+    [h.v, h.bv, Some(h.w), Some(h.bw)]
+        .into_iter()
+        .flatten()
+        .map(|id| t.params.get(id).value.clone())
+        .collect()
+}
+
+fn fresh(mlp: usize) -> Tagger {
+    let vocab = Vocab::build(&toy(20, 0));
+    let cfg = pta_cfg(PtaConfig::default(), mlp);
+    cfg.init_members(sizes(&vocab)).remove(0)
+}
+
+#[test]
+fn best_head_breaks_ties_to_the_lowest_index() {
+    assert_eq!(best_head(&[0.5, 0.9, 0.9, 0.1]), 1);
+    assert_eq!(best_head(&[0.7, 0.7]), 0);
+    assert_eq!(best_head(&[0.1, 0.2, 0.3]), 2);
+}
+
+#[test]
+fn model_selection_uses_the_best_dev_head() {
+    let cfg = pta_cfg(
+        PtaConfig {
+            inference: Inference::Ms,
+            ..PtaConfig::default()
+        },
+        0,
+    );
+    let (members, reports, vocab) = run(&cfg, 1);
+    let last = &reports.last().unwrap().dev;
+    let sel = members[0].selected_head.expect("MS selects a head");
+    assert_eq!(sel, best_head(&last.heads));
+    // The model now predicts with that head alone: its score is that head's score.
+    let dev = toy(20, 3);
+    let enc: Vec<_> = dev
+        .iter()
+        .map(|s| Encoded::from(&vocab.encode(s)))
+        .collect();
+    let s = evaluate(&members, &vocab, &dev, &enc, Metric::Accuracy);
+    assert_eq!(s.avg, s.heads[sel]);
+    assert_eq!(s.heads, last.heads);
+}
+
+#[test]
+fn greedy_copies_the_best_head_everywhere() {
+    for mlp in [0, 20] {
+        let mut t = fresh(mlp);
+        t.head_dropout = vec![0.0, 0.1, 0.2, 0.3];
+        assert_ne!(head_values(&t, 0), head_values(&t, 2));
+        let p = PtaConfig {
+            greedy: true,
+            updates_per_epoch: 1,
+            ..PtaConfig::default()
+        };
+        let best = decoder_update(
+            &mut t,
+            &p,
+            &[0.1, 0.3, 0.9, 0.2],
+            &mut seed::rng(1, Stream::Pta(0)),
+        );
+        assert_eq!(best, 2);
+        for j in 0..4 {
+            assert_eq!(
+                head_values(&t, j),
+                head_values(&t, 2),
+                "mlp {mlp}: head {j} is not a copy"
+            );
+        }
+        assert_eq!(t.head_dropout, vec![0.2; 4]);
+    }
+}
+
+#[test]
+fn perturbation_moves_only_the_non_best_heads_weights() {
+    let mut t = fresh(20);
+    let before: Vec<_> = (0..4).map(|j| head_values(&t, j)).collect();
+    let p = PtaConfig {
+        perturb: 0.01,
+        updates_per_epoch: 1,
+        ..PtaConfig::default()
+    };
+    decoder_update(
+        &mut t,
+        &p,
+        &[0.2, 0.8, 0.1, 0.5],
+        &mut seed::rng(1, Stream::Pta(0)),
+    );
+    for j in 0..4 {
+        let after = head_values(&t, j);
+        // [V, bV, W, bW]: weights move, biases do not.
+        if j == 1 {
+            assert_eq!(after, before[j], "the best head must not move");
+        } else {
+            assert_ne!(after[0], before[j][0], "V of head {j}");
+            assert_ne!(after[2], before[j][2], "W of head {j}");
+            assert_eq!(after[1], before[j][1], "bV of head {j}");
+            assert_eq!(after[3], before[j][3], "bW of head {j}");
+            let moved: f32 = after[2]
+                .iter()
+                .zip(&before[j][2])
+                .map(|(a, b)| (a - b).abs())
+                .fold(0.0, f32::max);
+            assert!(moved < 0.1, "noise of sd 0.01 moved a weight by {moved}");
+        }
+    }
+}
+
+#[test]
+fn hyper_perturbation_moves_non_best_dropout_rates_within_bounds() {
+    let mut t = fresh(0);
+    t.head_dropout = vec![0.1; 4];
+    let p = PtaConfig {
+        hyper_perturb: 0.3,
+        updates_per_epoch: 1,
+        ..PtaConfig::default()
+    };
+    let mut rng = seed::rng(3, Stream::Pta(0));
+    for _ in 0..20 {
+        decoder_update(&mut t, &p, &[0.9, 0.1, 0.2, 0.3], &mut rng);
+        assert_eq!(t.head_dropout[0], 0.1, "the best head keeps its rate");
+        assert!(
+            t.head_dropout
+                .iter()
+                .all(|d| (DROPOUT_BOUNDS.0..=DROPOUT_BOUNDS.1).contains(d)),
+            "{:?}",
+            t.head_dropout
+        );
+    }
+    assert!(t.head_dropout[1..].iter().any(|&d| d != 0.1));
+}
+
+#[test]
+fn dec_init_starts_every_head_alike() {
+    let vocab = Vocab::build(&toy(20, 0));
+    let cfg = pta_cfg(
+        PtaConfig {
+            dec_init: true,
+            ..PtaConfig::default()
+        },
+        20,
+    );
+    let t = cfg.init_members(sizes(&vocab)).remove(0);
+    for j in 1..4 {
+        assert_eq!(head_values(&t, j), head_values(&t, 0));
+    }
+}
+
+#[test]
+fn pta_with_every_policy_off_and_averaging_is_qmtl() {
+    let pta = pta_cfg(
+        PtaConfig {
+            inference: Inference::Ma,
+            ..PtaConfig::default()
+        },
+        20,
+    );
+    let qmtl = TrainConfig {
+        mode: Mode::Qmtl,
+        pta: None,
+        ..pta.clone()
+    };
+    let (pm, pr, _) = run(&pta, 1);
+    let (qm, qr, _) = run(&qmtl, 1);
+    let dev =
+        |r: &[models::train::EpochReport]| r.iter().map(|e| e.dev.clone()).collect::<Vec<_>>();
+    assert_eq!(dev(&pr), dev(&qr), "per-epoch scores differ");
+    for ((_, a), (_, b)) in pm[0].params.iter().zip(qm[0].params.iter()) {
+        assert_eq!(a.value, b.value, "{} differs", a.name);
+    }
+    assert_eq!(pm[0].selected_head, None);
+}
+
+#[test]
+fn decoder_updates_happen_on_schedule_and_are_recorded() {
+    let p = PtaConfig {
+        greedy: true,
+        perturb: 0.001,
+        updates_per_epoch: 3,
+        ..PtaConfig::default()
+    };
+    let cfg = pta_cfg(p, 0);
+    let (_, reports, _) = run(&cfg, 1);
+    for r in &reports {
+        assert_eq!(r.decoder_updates.len(), 3, "epoch {}", r.epoch);
+        for u in &r.decoder_updates {
+            assert_eq!(u.epoch, r.epoch);
+            assert_eq!(u.dev.len(), 4);
+            assert_eq!(u.best_head, best_head(&u.dev));
+        }
+        // 60 training sentences, every ceil(60 / 3) = 20.
+        let at: Vec<usize> = r
+            .decoder_updates
+            .iter()
+            .map(|u| u.after_sentences)
+            .collect();
+        assert_eq!(at, vec![20, 40, 60]);
+    }
+}
+
+#[test]
+fn policies_without_updates_are_refused() {
+    let p = PtaConfig {
+        greedy: true,
+        ..PtaConfig::default()
+    };
+    assert!(p
+        .validate()
+        .unwrap_err()
+        .contains("--pta-updates-per-epoch"));
+    assert!(PtaConfig {
+        perturb: -1.0,
+        updates_per_epoch: 1,
+        ..PtaConfig::default()
+    }
+    .validate()
+    .is_err());
+    assert!(PtaConfig::default().validate().is_ok());
+}
