@@ -106,19 +106,19 @@ fn perturbation_moves_only_the_non_best_heads_weights() {
         &[0.2, 0.8, 0.1, 0.5],
         &mut seed::rng(1, Stream::Pta(0)),
     );
-    for j in 0..4 {
+    for (j, before) in before.iter().enumerate() {
         let after = head_values(&t, j);
         // [V, bV, W, bW]: weights move, biases do not.
         if j == 1 {
-            assert_eq!(after, before[j], "the best head must not move");
+            assert_eq!(&after, before, "the best head must not move");
         } else {
-            assert_ne!(after[0], before[j][0], "V of head {j}");
-            assert_ne!(after[2], before[j][2], "W of head {j}");
-            assert_eq!(after[1], before[j][1], "bV of head {j}");
-            assert_eq!(after[3], before[j][3], "bW of head {j}");
+            assert_ne!(after[0], before[0], "V of head {j}");
+            assert_ne!(after[2], before[2], "W of head {j}");
+            assert_eq!(after[1], before[1], "bV of head {j}");
+            assert_eq!(after[3], before[3], "bW of head {j}");
             let moved: f32 = after[2]
                 .iter()
-                .zip(&before[j][2])
+                .zip(&before[2])
                 .map(|(a, b)| (a - b).abs())
                 .fold(0.0, f32::max);
             assert!(moved < 0.1, "noise of sd 0.01 moved a weight by {moved}");
