@@ -256,8 +256,10 @@ pub(crate) unsafe fn gemm<K: Microkernel>(
     let a_in_place = a.rs == 1 || a.cs == 1;
 
     let kc_max = K::KC.min(k);
-    let nc_max = K::NC.min(n.next_multiple_of(nr_));
-    let mc_max = K::MC.min(m.next_multiple_of(mr_));
+    // Whole strips: the last strip of a block is padded to NR (or MR) even when
+    // NC (or MC) is not a multiple of it.
+    let nc_max = K::NC.min(n).next_multiple_of(nr_);
+    let mc_max = K::MC.min(m).next_multiple_of(mr_);
     let b_len = if pack_b {
         kc_max * nc_max
     } else {
