@@ -304,3 +304,69 @@ fn damaged_model_is_a_clear_error() {
         "{e}"
     );
 }
+
+#[test]
+fn pta_records_selection_and_updates() {
+    let s = Setup::new();
+    ok(&s.train(
+        "p",
+        &[
+            "--mode",
+            "pta",
+            "--heads",
+            "3",
+            "--pta-updates-per-epoch",
+            "2",
+            "--pta-greedy",
+        ],
+    ));
+    let run: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(s.path("p/run.json")).unwrap()).unwrap();
+    assert_eq!(run["config"]["mode"], "pta");
+    assert_eq!(
+        run["config"]["tagger"]["mlp"], 0,
+        "PTA's heads are linear by default"
+    );
+    let j = run["pta"]["selected_head"].as_u64().unwrap() as usize;
+    let last = &run["epochs"][1]["dev"]["heads"];
+    let best = (0..3).fold(0, |b, k| {
+        if last[k].as_f64() > last[b].as_f64() {
+            k
+        } else {
+            b
+        }
+    });
+    assert_eq!(j, best, "model selection takes the best final dev head");
+    assert_eq!(run["test"]["selected"], run["test"]["heads"][j]);
+    assert_eq!(
+        run["pta"]["updates"].as_array().unwrap().len(),
+        4,
+        "2 epochs x 2 updates"
+    );
+    let out = ok(&qmtl(
+        s.dir.path(),
+        &[
+            "eval",
+            "--model",
+            "p/model.qmtl",
+            "--test",
+            "test.conllu",
+            "--json",
+        ],
+    ));
+    let ev: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+    assert_eq!(
+        ev["avg"], run["test"]["heads"][j],
+        "the saved MS model predicts with the selected head"
+    );
+    assert_eq!(ev["selected_head"], j);
+}
+
+#[test]
+fn pta_options_are_checked() {
+    let s = Setup::new();
+    let e = user_error(&s.train("x", &["--pta-greedy"]));
+    assert!(e.contains("--mode pta"), "{e}");
+    let e = user_error(&s.train("x", &["--mode", "pta", "--pta-greedy"]));
+    assert!(e.contains("--pta-updates-per-epoch"), "{e}");
+}

@@ -1,5 +1,6 @@
 //! `qmtl eval`: scores a saved model on a file: every head (or ensemble
-//! member) alone and the averaged prediction.
+//! member) alone and the model's prediction (the average, or the selected
+//! head of a PTA model with model selection).
 
 use std::path::PathBuf;
 
@@ -45,11 +46,13 @@ pub fn run(_g: &Global, a: EvalArgs) -> Result<()> {
         .map(|s| Encoded::from(&vocab.encode(s)))
         .collect();
     let s = evaluate(&model.members, vocab, &test.sentences, &enc, metric);
+    // PTA with model selection predicts with one head ("avg" is then its score).
+    let selected = model.members[0].selected_head;
     let tokens: usize = test.sentences.iter().map(|s| s.len()).sum();
     if a.json {
         println!(
             "{}",
-            json!({"metric": metric_name(metric), "tokens": tokens, "heads": s.heads, "avg": s.avg})
+            json!({"metric": metric_name(metric), "tokens": tokens, "heads": s.heads, "avg": s.avg, "selected_head": selected})
         );
     } else {
         println!(
@@ -61,7 +64,10 @@ pub fn run(_g: &Global, a: EvalArgs) -> Result<()> {
         for (j, h) in s.heads.iter().enumerate() {
             println!("  head {:>2}  {:.2}", j + 1, 100.0 * h);
         }
-        println!("  average  {:.2}", 100.0 * s.avg);
+        match selected {
+            Some(j) => println!("  model selection (head {})  {:.2}", j + 1, 100.0 * s.avg),
+            None => println!("  average  {:.2}", 100.0 * s.avg),
+        }
     }
     Ok(())
 }

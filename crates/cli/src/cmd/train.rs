@@ -9,6 +9,7 @@ use anyhow::{bail, Context, Result};
 use clap::{Args, ValueEnum};
 use corpus::{read_corpus, Corpus, Embeddings, NoiseMode, Registry, Split, Vocab};
 use models::config::Sizes;
+use models::pta::{best_head, Inference, PtaConfig};
 use models::train::{load_embeddings, EpochReport};
 use models::{evaluate, Metric, Mode, ModelFile, TrainConfig, TrainData};
 use serde_json::json;
@@ -59,9 +60,10 @@ pub struct TrainArgs {
     /// Keep only the first N sentences of each file (quick checks, smoke tests).
     #[arg(long, value_name = "N")]
     max_sentences: Option<usize>,
-    /// Hidden units of each head's MLP (0: linear heads).
-    #[arg(long, default_value_t = 20, value_name = "D")]
-    mlp: usize,
+    /// Hidden units of each head's MLP (0: linear heads). Default: 20, and 0
+    /// (PTA's linear heads) for --mode pta.
+    #[arg(long, value_name = "D")]
+    mlp: Option<usize>,
     #[arg(long, value_enum, default_value_t = LstmArg::Coupled)]
     lstm: LstmArg,
     /// Word embedding size (must match --embeds).
@@ -85,6 +87,40 @@ pub struct TrainArgs {
     /// No progress bars or messages.
     #[arg(long, short)]
     quiet: bool,
+    #[command(flatten)]
+    pta: PtaArgs,
+}
+
+/// Pseudo-Task Augmentation's options (`--mode pta`).
+#[derive(Args, Debug)]
+struct PtaArgs {
+    /// PTA inference: ms = the head with the best dev score, ma = the average.
+    #[arg(long, value_enum, default_value_t = InferenceArg::Ms)]
+    pta_inference: InferenceArg,
+    /// DecInit: every head starts from the same values.
+    #[arg(long)]
+    pta_dec_init: bool,
+    /// Decoder updates (score heads on dev, apply the policies) per epoch.
+    #[arg(long, default_value_t = 0, value_name = "U")]
+    pta_updates_per_epoch: usize,
+    /// Greedy: copy the best head onto the others at each decoder update.
+    #[arg(long)]
+    pta_greedy: bool,
+    /// Perturb: add N(0, SD^2) to the non-best heads' weights.
+    #[arg(long, default_value_t = 0.0, value_name = "SD")]
+    pta_perturb: f64,
+    /// Hyper-perturb: move the non-best heads' dropout rates by N(0, SD^2).
+    #[arg(long, default_value_t = 0.0, value_name = "SD")]
+    pta_hyper_perturb: f64,
+    /// Initial dropout rate on every head's output weights.
+    #[arg(long, default_value_t = 0.0, value_name = "P")]
+    pta_dropout: f64,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug)]
+enum InferenceArg {
+    Ms,
+    Ma,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug)]
@@ -92,6 +128,7 @@ enum ModeArg {
     Stl,
     Qmtl,
     Ensemble,
+    Pta,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug)]
@@ -158,6 +195,7 @@ fn config(a: &TrainArgs) -> Result<TrainConfig> {
         ModeArg::Stl => Mode::Stl,
         ModeArg::Qmtl => Mode::Qmtl,
         ModeArg::Ensemble => Mode::Ensemble,
+        ModeArg::Pta => Mode::Pta,
     };
     let heads = match (mode, a.heads) {
         (Mode::Stl, Some(k)) if k != 1 => {
@@ -193,7 +231,33 @@ fn config(a: &TrainArgs) -> Result<TrainConfig> {
         ..TrainConfig::default()
     };
     cfg.sgd.learning_rate = a.learning_rate;
-    cfg.tagger.mlp = a.mlp;
+    cfg.tagger.mlp = a.mlp.unwrap_or(if mode == Mode::Pta { 0 } else { 20 });
+    let p = &a.pta;
+    let pta_flags_given = p.pta_dec_init
+        || p.pta_greedy
+        || p.pta_updates_per_epoch > 0
+        || p.pta_perturb != 0.0
+        || p.pta_hyper_perturb != 0.0
+        || p.pta_dropout != 0.0
+        || matches!(p.pta_inference, InferenceArg::Ma);
+    if mode == Mode::Pta {
+        let pta = PtaConfig {
+            inference: match p.pta_inference {
+                InferenceArg::Ms => Inference::Ms,
+                InferenceArg::Ma => Inference::Ma,
+            },
+            dec_init: p.pta_dec_init,
+            updates_per_epoch: p.pta_updates_per_epoch,
+            greedy: p.pta_greedy,
+            perturb: p.pta_perturb,
+            hyper_perturb: p.pta_hyper_perturb,
+            dropout: p.pta_dropout,
+        };
+        pta.validate().map_err(anyhow::Error::msg)?;
+        cfg.pta = Some(pta);
+    } else if pta_flags_given {
+        bail!("the --pta-* options need --mode pta");
+    }
     cfg.tagger.word_dim = a.word_dim;
     cfg.tagger.noise_sigma = a.sigma;
     cfg.tagger.lstm = match a.lstm {
@@ -274,6 +338,11 @@ pub fn run(g: &Global, a: TrainArgs) -> Result<()> {
     let reports = pool.install(|| models::train(&cfg, &mut members, &data, &bars))?;
     bars.finish();
 
+    // PTA: "avg" is model averaging, "selected" model selection (the head with
+    // the best final dev score), whichever the saved model predicts with.
+    let pta_best =
+        (cfg.mode == Mode::Pta).then(|| best_head(&reports.last().expect("epochs >= 1").dev.heads));
+    let selected = members[0].selected_head.take();
     let test = f.test.as_ref().map(|t| {
         let enc: Vec<_> = t
             .sentences
@@ -282,6 +351,11 @@ pub fn run(g: &Global, a: TrainArgs) -> Result<()> {
             .collect();
         pool.install(|| evaluate(&members, &vocab, &t.sentences, &enc, metric))
     });
+    members[0].selected_head = selected;
+    let mut test_json = serde_json::to_value(&test)?;
+    if let (Some(j), Some(t)) = (pta_best, &test) {
+        test_json["selected"] = json!(t.heads[j]);
+    }
     let (mut v_norms, mut w_norms) = (Vec::new(), Vec::new());
     for m in &members {
         let (v, w) = m.head_norms();
@@ -316,14 +390,21 @@ pub fn run(g: &Global, a: TrainArgs) -> Result<()> {
     config_json["max_sentences"] = json!(a.max_sentences);
     config_json["threads"] = json!(pool.current_num_threads());
     let total: f64 = reports.iter().map(|r| r.train_seconds).sum();
-    let run = json!({
+    let pta_json = pta_best.map(|j| {
+        let updates: Vec<_> = reports.iter().flat_map(|r| r.decoder_updates.iter()).collect();
+        json!({"selected_head": j, "inference": cfg.pta.as_ref().map(|p| p.inference), "updates": updates})
+    });
+    let mut run = json!({
         "config": config_json,
         "metric": metric_name(metric),
         "epochs": reports,
-        "test": test,
+        "test": test_json,
         "norms": {"V": v_norms, "W": w_norms},
         "train_seconds": total,
     });
+    if let Some(p) = pta_json {
+        run["pta"] = p;
+    }
     let run_path = a.out.join("run.json");
     models::model_file::write_atomic(&run_path, serde_json::to_string_pretty(&run)?.as_bytes())?;
     if !a.quiet {
