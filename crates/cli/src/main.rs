@@ -51,7 +51,7 @@ enum Command {
     /// Score a prediction file against a gold file (accuracy; conlleval P/R/F1).
     Score(cmd::score::ScoreArgs),
     /// Train STL, Q-MTL(k) or an ensemble; writes DIR/model.qmtl and DIR/run.json.
-    Train(cmd::train::TrainArgs),
+    Train(Box<cmd::train::TrainArgs>),
     /// Score a saved model on a file: every head and the average.
     Eval(cmd::eval::EvalArgs),
     /// Tag CoNLL-U, column or plain-text input with a saved model.
@@ -64,7 +64,7 @@ fn main() -> ExitCode {
         Command::Data(args) => cmd::data::run(&cli.global, args),
         Command::Stats(args) => cmd::stats::run(&cli.global, args),
         Command::Score(args) => cmd::score::run(&cli.global, args),
-        Command::Train(args) => cmd::train::run(&cli.global, args),
+        Command::Train(args) => cmd::train::run(&cli.global, *args),
         Command::Eval(args) => cmd::eval::run(&cli.global, args),
         Command::Tag(args) => cmd::tag::run(&cli.global, args),
     };
