@@ -109,6 +109,8 @@ pub struct Tape<T> {
     pub(crate) ints: Vec<usize>,
     pub(crate) scratch: Vec<T>,
     pub(crate) reached: Vec<bool>,
+    /// Length of the part of `vals` the current graph uses.
+    pub(crate) used: usize,
 }
 
 impl<T: Real> Default for Tape<T> {
@@ -126,13 +128,16 @@ impl<T: Real> Tape<T> {
             ints: Vec::new(),
             scratch: Vec::new(),
             reached: Vec::new(),
+            used: 0,
         }
     }
 
     /// Forgets every node; keeps the memory.
     pub fn clear(&mut self) {
         self.nodes.clear();
-        self.vals.clear();
+        // The value buffer keeps its length: ops that overwrite all they
+        // record reuse it without zeroing (see `Graph::push_with`).
+        self.used = 0;
         self.ints.clear();
     }
 
@@ -289,13 +294,35 @@ impl<'a, T: Real> Graph<'a, T> {
         aux_len: usize,
         needs_grad: bool,
     ) -> Var {
-        let off = self.tape.vals.len();
+        self.push_with(op, rows, cols, aux_len, needs_grad, true)
+    }
+
+    /// [`Graph::push`]; with `zero == false` the value and aux keep whatever an
+    /// earlier graph left there, for ops that overwrite every element they read
+    /// (the fused LSTM, whose saved activations are most of the tape).
+    pub(crate) fn push_with(
+        &mut self,
+        op: Op,
+        rows: usize,
+        cols: usize,
+        aux_len: usize,
+        needs_grad: bool,
+        zero: bool,
+    ) -> Var {
+        let off = self.tape.used;
         let len = if matches!(op, Op::Param(_)) {
             0
         } else {
             rows * cols
         };
-        self.tape.vals.resize(off + len + aux_len, T::ZERO);
+        let end = off + len + aux_len;
+        if self.tape.vals.len() < end {
+            self.tape.vals.resize(end, T::ZERO);
+        }
+        if zero {
+            self.tape.vals[off..end].fill(T::ZERO);
+        }
+        self.tape.used = end;
         self.tape.nodes.push(Node {
             op,
             rows,
@@ -329,6 +356,24 @@ impl<'a, T: Real> Graph<'a, T> {
         (vals, value, &mut aux[..n.aux_len])
     }
 
+    /// [`Graph::io`] plus the tape's scratch buffer, for ops that need
+    /// temporary space while recording.
+    pub(crate) fn io_scratch(
+        &mut self,
+        out: Var,
+    ) -> (Vals<'_, T>, &mut [T], &mut [T], &mut Vec<T>) {
+        let n = self.tape.nodes[out.idx()];
+        let (before, after) = self.tape.vals.split_at_mut(n.off);
+        let (value, aux) = after.split_at_mut(n.len());
+        let vals = Vals {
+            vals: before,
+            nodes: &self.tape.nodes,
+            params: self.params,
+            ints: &self.tape.ints,
+        };
+        (vals, value, &mut aux[..n.aux_len], &mut self.tape.scratch)
+    }
+
     /// Runs reverse mode from the `1 x 1` node `loss`, accumulating parameter
     /// gradients into `grads` (`+=`: call [`Grads::zero`] between updates).
     /// Returns the loss value.
@@ -341,6 +386,7 @@ impl<'a, T: Real> Graph<'a, T> {
             ints,
             scratch,
             reached,
+            ..
         } = &mut *self.tape;
         assert!(
             !matches!(nodes[loss.idx()].op, Op::Param(_) | Op::Input),

@@ -91,16 +91,23 @@ impl<T: Real> Graph<'_, T> {
             steps,
         };
         let aux = Layout::new(rows, input, h, gh).len;
-        let out = self.push(op, out_rows, h, aux, true);
+        // Not zeroed: everything below is written before it is read, except
+        // the outputs of empty sequences and the (zero) state before step 0.
+        let out = self.push_with(op, out_rows, h, aux, true, false);
 
-        let (vals, y, aux) = self.io(out);
+        let (vals, y, aux, scratch) = self.io_scratch(out);
+        y.fill(T::ZERO);
         let l = Layout::new(rows, input, h, gh);
         let s = Saved::split(aux, &l);
         for (r, &xr) in xrow.iter().enumerate() {
             s.xp[r * input..(r + 1) * input]
                 .copy_from_slice(&vals.get(x)[xr * input..(xr + 1) * input]);
         }
-        forward(&vals, p, &active, s, rows);
+        // The state before step 0 is zero (rows of step 0 come first).
+        let first = active.first().copied().unwrap_or(0) * h;
+        s.hprev[..first].fill(T::ZERO);
+        s.cprev[..first].fill(T::ZERO);
+        forward(&vals, p, &active, s, rows, scratch);
         let hp = &aux[l.hp..l.hp + rows * h];
         for (r, &o) in orow.iter().enumerate() {
             if o != NONE {
@@ -177,16 +184,30 @@ impl<'a, T> Saved<'a, T> {
     }
 }
 
-/// `y (n×m, ld) += x (n×k) · Wᵀ` for `W: m×k`, as a GEMV when `n = 1`.
-fn acc_xwt<T: Real>(x: Mat<'_, T>, w: Mat<'_, T>, y: &mut [T], ld: usize) {
-    let (n, m) = (x.rows(), w.rows());
+/// `y (n×m, ld) += x (n×k) · Wᵀ` for `W: m×k`, as a GEMV when `n = 1`. With
+/// `wt = Wᵀ` stored row-major (`k×m`) the GEMM reads it in place unpacked.
+fn acc_xwt<T: Real>(x: Mat<'_, T>, w: Mat<'_, T>, wt: Option<&[T]>, y: &mut [T], ld: usize) {
+    let (n, m, k) = (x.rows(), w.rows(), w.cols());
     if n == 0 {
         return;
     }
+    let b = match wt {
+        Some(wt) => Mat::new(wt, k, m),
+        None => w.t(),
+    };
     if n == 1 {
         gemv(T::ONE, w, &x.data()[..x.cols()], T::ONE, &mut y[..m]);
     } else {
-        gemm(T::ONE, x, w.t(), T::ONE, MatMut::with_ld(y, n, m, ld));
+        gemm(T::ONE, x, b, T::ONE, MatMut::with_ld(y, n, m, ld));
+    }
+}
+
+/// `out = Wᵀ` for a row-major `rows×cols` `w`.
+fn transpose<T: Real>(w: &[T], rows: usize, cols: usize, out: &mut [T]) {
+    for (r, row) in w.chunks_exact(cols).enumerate() {
+        for (c, &v) in row.iter().enumerate() {
+            out[c * rows + r] = v;
+        }
     }
 }
 
@@ -209,10 +230,34 @@ fn forward<T: Real>(
     active: &[usize],
     s: Saved<'_, T>,
     rows: usize,
+    scratch: &mut Vec<T>,
 ) {
     let (h, gh, input) = (p.hidden, p.kind.gates() * p.hidden, p.input);
     let value = |id| vals.params.get(id).value.as_slice();
     let (wx, wh, b) = (value(p.wx), value(p.wh), value(p.b));
+    // With several sequences the per-step products are small GEMMs: give them
+    // the recurrent matrices transposed once, so they read them unpacked.
+    let peep = p.kind == LstmKind::Coupled;
+    let batched = active.first().is_some_and(|&a| a > 1);
+    if batched {
+        let need = gh * h + if peep { 2 * h * h } else { 0 };
+        if scratch.len() < need {
+            scratch.resize(need, T::ZERO);
+        }
+        let (wht, rest) = scratch.split_at_mut(gh * h);
+        transpose(wh, gh, h, wht);
+        if peep {
+            let (wcit, wcot) = rest.split_at_mut(h * h);
+            transpose(value(p.wci.unwrap()), h, h, wcit);
+            transpose(value(p.wco.unwrap()), h, h, wcot);
+        }
+    }
+    let wt = |i: usize, len: usize| batched.then(|| &scratch[i..i + len]);
+    let (wht, wcit, wcot) = (
+        wt(0, gh * h),
+        peep.then(|| wt(gh * h, h * h)).flatten(),
+        peep.then(|| wt(gh * h + h * h, h * h)).flatten(),
+    );
     // Input projections of every step at once, plus the bias.
     for row in s.act.chunks_exact_mut(gh) {
         row.copy_from_slice(b);
@@ -237,6 +282,7 @@ fn forward<T: Real>(
             acc_xwt(
                 Mat::new(&s.hprev[rr.clone()], a, h),
                 Mat::new(wh, gh, h),
+                wht,
                 &mut s.act[start * gh..],
                 gh,
             );
@@ -249,6 +295,7 @@ fn forward<T: Real>(
                     acc_xwt(
                         Mat::new(&s.cprev[rr.clone()], a, h),
                         Mat::new(wci, h, h),
+                        wcit,
                         act,
                         gh,
                     );
@@ -268,6 +315,7 @@ fn forward<T: Real>(
                 acc_xwt(
                     Mat::new(&s.c[rr.clone()], a, h),
                     Mat::new(wco, h, h),
+                    wcot,
                     &mut act[2 * h..],
                     gh,
                 );
@@ -338,8 +386,12 @@ pub(super) fn backward<T: Real>(
     let (wx, wh) = (value(p.wx), value(p.wh));
 
     // scratch: dh (P×h) | dc (P×h) | dact (P×gh) | dxp (P×input)
-    scratch.clear();
-    scratch.resize(rows * (2 * h + gh + input), T::ZERO);
+    // dact and dxp are written in full below; only dh and dc accumulate.
+    let need = rows * (2 * h + gh + input);
+    if scratch.len() < need {
+        scratch.resize(need, T::ZERO);
+    }
+    scratch[..2 * rows * h].fill(T::ZERO);
     let (dh, rest) = scratch.split_at_mut(rows * h);
     let (dc, rest) = rest.split_at_mut(rows * h);
     let (dact, dxp) = rest.split_at_mut(rows * gh);
