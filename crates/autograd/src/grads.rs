@@ -123,6 +123,29 @@ impl<T: Real> Grads<T> {
         }
     }
 
+    /// Hands every received block to `f` — `(parameter, range of its values,
+    /// gradient)`: a whole dense buffer, or one looked-up table row — and
+    /// zeroes each block right after, while it is still in cache. Afterwards
+    /// nothing is received.
+    pub fn drain(&mut self, mut f: impl FnMut(ParamId, std::ops::Range<usize>, &[T])) {
+        for i in 0..self.bufs.len() {
+            let id = ParamId(i as u32);
+            if self.touched[i] {
+                f(id, 0..self.bufs[i].len(), &self.bufs[i]);
+                self.bufs[i].fill(T::ZERO);
+                self.touched[i] = false;
+            }
+            let c = self.cols[i];
+            for &r in &self.rows[i] {
+                let at = r as usize * c..(r as usize + 1) * c;
+                f(id, at.clone(), &self.bufs[i][at.clone()]);
+                self.bufs[i][at].fill(T::ZERO);
+                self.row_seen[i][r as usize] = false;
+            }
+            self.rows[i].clear();
+        }
+    }
+
     /// Clears everything received (only what was touched is written).
     pub fn zero(&mut self) {
         for i in 0..self.bufs.len() {

@@ -3,7 +3,7 @@
 //! by `5 / norm` when the L2 norm over everything that received gradient
 //! exceeds 5. Embedding tables update only the rows that were looked up.
 
-use crate::grads::{Grads, Received};
+use crate::grads::Grads;
 use crate::params::ParamStore;
 use cpu_kernels::Real;
 
@@ -52,26 +52,10 @@ impl Sgd {
             }
         }
         let alpha = T::from_f64(-scale);
-        for r in grads.received() {
-            match r {
-                Received::Dense { id, grad } => {
-                    cpu_kernels::axpy(alpha, grad, &mut params.get_mut(id).value)
-                }
-                Received::Rows {
-                    id,
-                    rows,
-                    cols,
-                    grad,
-                } => {
-                    let value = &mut params.get_mut(id).value;
-                    for &row in rows {
-                        let at = row as usize * cols..(row as usize + 1) * cols;
-                        cpu_kernels::axpy(alpha, &grad[at.clone()], &mut value[at]);
-                    }
-                }
-            }
-        }
-        grads.zero();
+        // One pass: update, then the gradient is zeroed while in cache.
+        grads.drain(|id, at, grad| {
+            cpu_kernels::axpy(alpha, grad, &mut params.get_mut(id).value[at])
+        });
         Ok(norm)
     }
 }

@@ -451,7 +451,11 @@ fn reused_tape_equals_fresh_tape() {
     };
     let mut reused = Tape::new();
     run(&mut reused, &[5, 4, 3], false);
-    for (lengths, reverse) in [(&[2usize, 0, 3][..], true), (&[0, 1][..], false), (&[4][..], false)] {
+    for (lengths, reverse) in [
+        (&[2usize, 0, 3][..], true),
+        (&[0, 1][..], false),
+        (&[4][..], false),
+    ] {
         let a = run(&mut reused, lengths, reverse);
         let b = run(&mut Tape::new(), lengths, reverse);
         assert_eq!(a, b, "lengths {lengths:?}");

@@ -505,10 +505,13 @@ pub(super) fn backward<T: Real>(
             one,
             MatMut::new(sink.grads.dense_mut(p.wx), gh, input),
         );
+        // The recurrent products skip the rows of step 0 (first in the packing),
+        // whose previous h and c are zero.
+        let (r0, rest) = (active[0], rows - active[0]);
         gemm(
             one,
-            Mat::new(dact, rows, gh).t(),
-            Mat::new(hprev, rows, h),
+            Mat::new(&dact[r0 * gh..], rest, gh).t(),
+            Mat::new(&hprev[r0 * h..], rest, h),
             one,
             MatMut::new(sink.grads.dense_mut(p.wh), gh, h),
         );
@@ -517,12 +520,12 @@ pub(super) fn backward<T: Real>(
             cpu_kernels::axpy(one, row, db);
         }
         if p.kind == LstmKind::Coupled {
-            let di = Mat::with_ld(dact, rows, h, gh);
+            let di = Mat::with_ld(&dact[r0 * gh..], rest, h, gh);
             let dout = Mat::with_ld(&dact[2 * h..], rows, h, gh);
             gemm(
                 one,
                 di.t(),
-                Mat::new(cprev, rows, h),
+                Mat::new(&cprev[r0 * h..], rest, h),
                 one,
                 MatMut::new(sink.grads.dense_mut(p.wci.unwrap()), h, h),
             );
