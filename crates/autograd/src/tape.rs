@@ -344,16 +344,8 @@ impl<'a, T: Real> Graph<'a, T> {
     /// The inputs (read) and the output value and aux (written) of node `out`,
     /// which must be the last one recorded.
     pub(crate) fn io(&mut self, out: Var) -> (Vals<'_, T>, &mut [T], &mut [T]) {
-        let n = self.tape.nodes[out.idx()];
-        let (before, after) = self.tape.vals.split_at_mut(n.off);
-        let (value, aux) = after.split_at_mut(n.len());
-        let vals = Vals {
-            vals: before,
-            nodes: &self.tape.nodes,
-            params: self.params,
-            ints: &self.tape.ints,
-        };
-        (vals, value, &mut aux[..n.aux_len])
+        let (vals, value, aux, _) = self.io_scratch(out);
+        (vals, value, aux)
     }
 
     /// [`Graph::io`] plus the tape's scratch buffer, for ops that need
