@@ -4,8 +4,11 @@
 //!
 //! - `compare [NAME] [--epochs N] [--heads K] [--seed S]`: trains STL and
 //!   Q-MTL(k) on one dataset (Tamil-TTB by default) and prints them side by side.
+//! - `reproduce [--profile smoke|quick|paper] ...`: every table and figure of the
+//!   paper on the data present, written to `results/report.md`.
 
 mod compare;
+mod reproduce;
 
 use std::process::ExitCode;
 
@@ -13,8 +16,13 @@ fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         Some("compare") => compare::run(&args[1..]),
-        Some(other) => Err(anyhow::anyhow!("unknown task `{other}`; tasks: compare")),
-        None => Err(anyhow::anyhow!("usage: cargo xtask <task>; tasks: compare")),
+        Some("reproduce") => reproduce::run(&args[1..]),
+        Some(other) => Err(anyhow::anyhow!(
+            "unknown task `{other}`; tasks: compare, reproduce"
+        )),
+        None => Err(anyhow::anyhow!(
+            "usage: cargo xtask <task>; tasks: compare, reproduce"
+        )),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,0 +1,144 @@
+//! `cargo xtask reproduce`: reruns the paper's experiments (sections 3 and 4) on
+//! the data present and writes `results/report.md` with our numbers beside the
+//! paper's. Every training run is a record under `results/runs/<key>/`, keyed by
+//! its configuration and data checksums, so an interrupted reproduction resumes
+//! where it stopped and a rerun only builds the report.
+
+mod data;
+mod emit;
+mod env;
+mod experiments;
+mod opts;
+mod paper;
+mod plan;
+mod profile;
+mod progress;
+mod records;
+mod report;
+mod runner;
+mod spec;
+
+use anyhow::{bail, Result};
+use std::time::Instant;
+
+use experiments::Ctx;
+use records::Store;
+
+pub fn run(args: &[String]) -> Result<()> {
+    if args.iter().any(|a| a == "--help" || a == "-h") {
+        println!("{}\n\nprofiles:", opts::USAGE);
+        for name in ["smoke", "quick", "paper"] {
+            let p = profile::Profile::by_name(name).expect("known profile");
+            println!("  {name:6} {}", p.about);
+        }
+        return Ok(());
+    }
+    let t0 = Instant::now();
+    let o = opts::parse(args)?;
+    let qmtl = match &o.qmtl {
+        Some(p) if p.is_file() => p.clone(),
+        Some(p) => bail!("--qmtl {}: no such file", p.display()),
+        None => crate::qmtl_binary()?,
+    };
+    let pta = qmtl_has_pta(&qmtl);
+    let (datasets, missing) = data::discover(&qmtl, o.data_dir.as_deref(), o.datasets.as_deref())?;
+    if !missing.is_empty() {
+        eprintln!(
+            "reproduce: not present, skipped: {} (`qmtl data fetch {}` to add them)",
+            missing.join(" "),
+            missing.join(" ")
+        );
+    }
+    if datasets.is_empty() {
+        bail!("no dataset is present; see `qmtl data list`");
+    }
+    let ctx = Ctx {
+        profile: o.profile.clone(),
+        datasets,
+        pta,
+    };
+    let jobs = plan::plan(&ctx, &o.only, o.data_dir.as_deref());
+    let mut store = Store::new(&o.results);
+    let (done, pending): (Vec<_>, Vec<_>) =
+        jobs.iter().cloned().partition(|j| store.finished(&j.key));
+    eprintln!(
+        "reproduce: profile {}, {} datasets, {} runs: {} finished before, {} to run",
+        ctx.profile.name,
+        ctx.datasets.len(),
+        jobs.len(),
+        done.len(),
+        pending.len()
+    );
+    if let Some(file) = &o.emit_jobs {
+        emit::write(file, &qmtl, &store.dir, &pending)?;
+        println!(
+            "wrote {} commands to {} (longest first). Run them anywhere that sees {} and the data, \
+             e.g. `parallel -j 8 < {}`, then: cargo xtask reproduce --profile {} --report-only",
+            pending.len(),
+            file.display(),
+            store.dir.display(),
+            file.display(),
+            ctx.profile.name
+        );
+        return Ok(());
+    }
+    let mut outcome = runner::Outcome::default();
+    if !o.report_only && !pending.is_empty() {
+        let stale = runner::clean_stale(&store.dir)?;
+        if stale > 0 {
+            eprintln!("reproduce: removed {stale} unfinished run folders of interrupted runs");
+        }
+        outcome = runner::run(&qmtl, &store.dir, pending.clone(), o.jobs)?;
+    }
+    let still = jobs.iter().filter(|j| !store.finished(&j.key)).count();
+    let summary = report::Summary {
+        planned: jobs.len(),
+        reused: done.len(),
+        executed: outcome.executed,
+        failed: outcome.failed.len(),
+        pending: still,
+        jobs: o.jobs,
+        wall_seconds: t0.elapsed().as_secs_f64(),
+        missing,
+        qmtl_version: qmtl_version(&qmtl),
+    };
+    let path = report::write(&ctx, &o.only, &mut store, &o.results, &summary)?;
+    println!(
+        "reproduce: {} runs: {} executed, {} reused, {} failed, {} pending; {:.1} s",
+        summary.planned,
+        summary.executed,
+        summary.reused,
+        summary.failed,
+        summary.pending,
+        summary.wall_seconds
+    );
+    println!("report: {}", path.display());
+    if !outcome.failed.is_empty() {
+        for (label, log) in &outcome.failed {
+            eprintln!("failed: {label} (log: {})", log.display());
+        }
+        bail!("{} runs failed; rerun to retry them", outcome.failed.len());
+    }
+    Ok(())
+}
+
+/// Whether `qmtl train` knows `--mode pta` (Figure 7 waits for it otherwise).
+fn qmtl_has_pta(qmtl: &std::path::Path) -> bool {
+    std::process::Command::new(qmtl)
+        .args(["train", "--help"])
+        .output()
+        .map(|o| {
+            let help = String::from_utf8_lossy(&o.stdout);
+            help.lines()
+                .any(|l| l.contains("possible values") && l.contains("pta"))
+        })
+        .unwrap_or(false)
+}
+
+fn qmtl_version(qmtl: &std::path::Path) -> String {
+    std::process::Command::new(qmtl)
+        .arg("--version")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .unwrap_or_default()
+}

@@ -1,0 +1,131 @@
+//! The options of `cargo xtask reproduce`.
+
+use anyhow::{bail, Context, Result};
+use std::path::PathBuf;
+
+use super::data;
+use super::experiments::{Exp, ALL};
+use super::profile::{self, Profile};
+
+pub const USAGE: &str =
+    "usage: cargo xtask reproduce [--profile smoke|quick|paper] [--only table2,fig5,...] \
+[--datasets ta,hu,...] [--seeds 1,2,3] [--jobs N] [--results DIR] [--data-dir DIR] [--qmtl PATH] \
+[--emit-jobs FILE] [--report-only]";
+
+pub struct Opts {
+    pub profile: Profile,
+    pub only: Vec<Exp>,
+    pub datasets: Option<Vec<String>>,
+    pub jobs: usize,
+    pub results: PathBuf,
+    pub data_dir: Option<PathBuf>,
+    pub qmtl: Option<PathBuf>,
+    pub emit_jobs: Option<PathBuf>,
+    pub report_only: bool,
+}
+
+fn abs(p: PathBuf) -> PathBuf {
+    std::path::absolute(&p).unwrap_or(p)
+}
+
+fn list(v: &str) -> impl Iterator<Item = &str> {
+    v.split(',').map(str::trim).filter(|s| !s.is_empty())
+}
+
+pub fn parse(args: &[String]) -> Result<Opts> {
+    let mut profile = Profile::by_name("quick").expect("quick exists");
+    let mut seeds = None;
+    let mut o = Opts {
+        profile: profile.clone(),
+        only: ALL.to_vec(),
+        datasets: None,
+        jobs: super::env::cores(),
+        results: crate::root().join("results"),
+        data_dir: None,
+        qmtl: None,
+        emit_jobs: None,
+        report_only: false,
+    };
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        let mut value = || {
+            it.next()
+                .with_context(|| format!("{a} needs a value; {USAGE}"))
+        };
+        match a.as_str() {
+            "--profile" => {
+                let v = value()?;
+                profile = Profile::by_name(v).with_context(|| {
+                    format!("unknown profile `{v}`; profiles: {}", profile::NAMES)
+                })?;
+            }
+            "--only" => {
+                o.only = list(value()?)
+                    .map(|s| {
+                        Exp::parse(s).with_context(|| {
+                            let names: Vec<_> = ALL.iter().map(|e| e.name()).collect();
+                            format!(
+                                "unknown experiment `{s}`; experiments: {}",
+                                names.join(", ")
+                            )
+                        })
+                    })
+                    .collect::<Result<_>>()?;
+                o.only.sort();
+                o.only.dedup();
+            }
+            "--datasets" => {
+                let mut names = Vec::new();
+                for s in list(value()?) {
+                    let s = s.to_lowercase();
+                    let s = s.strip_suffix("-ud").unwrap_or(&s).to_string();
+                    if s == "all" {
+                        names.extend(data::all_names().iter().map(|n| n.to_string()));
+                    } else if data::all_names().contains(&s.as_str()) {
+                        names.push(s);
+                    } else {
+                        bail!(
+                            "unknown dataset `{s}`; datasets: {}",
+                            data::all_names().join(", ")
+                        );
+                    }
+                }
+                names.dedup();
+                o.datasets = Some(names);
+            }
+            "--seeds" => {
+                let v: Vec<u64> = list(value()?)
+                    .map(|s| {
+                        s.parse()
+                            .with_context(|| format!("--seeds: `{s}` is not a number"))
+                    })
+                    .collect::<Result<_>>()?;
+                anyhow::ensure!(!v.is_empty(), "--seeds needs at least one seed");
+                seeds = Some(v);
+            }
+            "--jobs" | "-j" => {
+                o.jobs = value()?.parse().context("--jobs needs a number")?;
+                anyhow::ensure!(o.jobs > 0, "--jobs must be at least 1");
+            }
+            "--results" => o.results = value()?.into(),
+            "--data-dir" => o.data_dir = Some(value()?.into()),
+            "--qmtl" => o.qmtl = Some(value()?.into()),
+            "--emit-jobs" => o.emit_jobs = Some(value()?.into()),
+            "--report-only" => o.report_only = true,
+            "--help" | "-h" => bail!("{USAGE}"),
+            s => bail!("unknown option `{s}`; {USAGE}"),
+        }
+    }
+    if let Some(s) = seeds {
+        profile.seeds = s;
+    }
+    o.profile = profile;
+    if o.emit_jobs.is_some() && o.report_only {
+        bail!("--emit-jobs and --report-only do not go together: emit, run the jobs, then --report-only");
+    }
+    // Absolute paths: emitted job lines and qmtl children run from anywhere.
+    o.results = abs(o.results);
+    o.data_dir = o.data_dir.map(abs);
+    o.qmtl = o.qmtl.map(abs);
+    Ok(o)
+}

@@ -1,0 +1,102 @@
+//! The frame of the report: title, what was run, the orderings at a glance,
+//! the environment and the missing data, then one section per experiment.
+
+use super::super::env;
+use super::super::experiments::Ctx;
+use super::Section;
+
+/// What one invocation of `cargo xtask reproduce` did.
+pub struct Summary {
+    pub planned: usize,
+    pub reused: usize,
+    pub executed: usize,
+    pub failed: usize,
+    pub pending: usize,
+    pub jobs: usize,
+    pub wall_seconds: f64,
+    pub missing: Vec<String>,
+    pub qmtl_version: String,
+}
+
+pub fn assemble(ctx: &Ctx, s: &Summary, parts: &[Section]) -> String {
+    let p = &ctx.profile;
+    let mut md =
+        String::from("# Reproduction report: Frustratingly Easy Quasi-Multitask Learning\n\n");
+    md += &format!(
+        "Profile **{}**: {}. Seeds: {}. Generated {} by `cargo xtask reproduce --profile {}`.\n\n",
+        p.name,
+        p.about,
+        p.seeds
+            .iter()
+            .map(u64::to_string)
+            .collect::<Vec<_>>()
+            .join(", "),
+        env::now_utc(),
+        p.name
+    );
+    md += &format!(
+        "Runs: {} planned; {} reused from earlier invocations, {} executed now, {} failed, \
+         **{} pending**{}.\n\n",
+        s.planned,
+        s.reused,
+        s.executed,
+        s.failed,
+        s.pending,
+        if s.pending > 0 {
+            " (their cells show –; rerun the same command to finish them)"
+        } else {
+            ""
+        }
+    );
+    md += "We have no pretrained (polyglot) embeddings, so absolute scores are lower than \
+           the paper's; what should reproduce are its orderings (model-spec section 7). \
+           Scores are percentages; Δ is ours minus the paper's, in points.\n\n";
+    md += "## The paper's orderings\n\n| claim | paper | ours | reproduced |\n|---|---|---|---|\n";
+    for c in parts.iter().flat_map(|p| &p.checks) {
+        md += &format!(
+            "| {} | {} | {} | {} |\n",
+            c.claim, c.paper, c.ours, c.verdict
+        );
+    }
+    md += "\n## Environment\n\n";
+    md += &format!(
+        "| | |\n|---|---|\n| CPU | {} ({} cores) |\n| parallel runs (`--jobs`) | {} |\n\
+         | threads per run | 1 |\n| profile | {} |\n| date | {} |\n| git revision | {} |\n\
+         | qmtl | {} |\n| this invocation | {:.1} s wall |\n\n",
+        env::cpu_model(),
+        env::cores(),
+        s.jobs,
+        p.name,
+        env::now_utc(),
+        env::git_revision(),
+        s.qmtl_version,
+        s.wall_seconds
+    );
+    md += "Training times (Figure 6) are measured inside each run and exclude evaluation; \
+           runs share the machine with `--jobs` others, and reused runs keep the times of \
+           the machine that made them (each record's `meta.json` names its host and revision).\n\n";
+    md += "## Data\n\n";
+    let present: Vec<&str> = ctx.datasets.iter().map(|d| d.name.as_str()).collect();
+    md += &format!("Present and used: {}.", present.join(", "));
+    if s.missing.is_empty() {
+        md += " Missing: none.\n\n";
+    } else {
+        md += &format!(
+            " **Missing, skipped: {}** (`qmtl data fetch {}` adds them where a network is \
+             available; see `qmtl data list`).\n\n",
+            s.missing.join(", "),
+            s.missing.join(" ")
+        );
+    }
+    if let Some(n) = p.max_sentences {
+        md += &format!("Every file is cut to its first {n} sentences (`--max-sentences`).\n\n");
+    }
+    if let Some(n) = p.ner_max_sentences {
+        md += &format!("The NER files are cut to their first {n} sentences.\n\n");
+    }
+    for part in parts {
+        md += &part.md;
+        md.push('\n');
+    }
+    md
+}

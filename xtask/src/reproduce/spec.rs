@@ -1,0 +1,158 @@
+//! One training run as data: the `qmtl train` configuration, its key (a hash of
+//! the configuration and the data files' SHA-256, naming its record folder
+//! `results/runs/<key>/`), the command line that produces it and its rough cost.
+
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use std::path::Path;
+
+use super::data::Dataset;
+
+/// Bump when the meaning of a key changes (a new fixed flag, another layout).
+const SCHEMA: u32 = 1;
+
+/// The model variant (model-spec section 5).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Mode {
+    Stl,
+    Qmtl,
+    Ensemble,
+    Pta,
+}
+
+impl Mode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Mode::Stl => "stl",
+            Mode::Qmtl => "qmtl",
+            Mode::Ensemble => "ensemble",
+            Mode::Pta => "pta",
+        }
+    }
+}
+
+/// Everything that distinguishes one run of a reproduction from another.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct RunSpec {
+    pub dataset: String,
+    pub mode: Mode,
+    pub heads: usize,
+    pub epochs: usize,
+    pub seed: u64,
+    pub label_noise: f64,
+    pub train_fraction: f64,
+    pub max_sentences: Option<usize>,
+    pub mlp: usize,
+    pub metric: &'static str,
+}
+
+/// Flags passed with every run, so that a changed default of `qmtl train`
+/// cannot silently change what a cached key means.
+const FIXED: [(&str, &str); 5] = [
+    ("--label-noise-mode", "per-epoch"),
+    ("--lstm", "coupled"),
+    ("--sigma", "0.2"),
+    ("--learning-rate", "0.1"),
+    ("--word-dim", "64"),
+];
+
+impl RunSpec {
+    /// The canonical JSON the key is the hash of.
+    pub fn key_json(&self, d: &Dataset) -> String {
+        let fixed: serde_json::Map<String, serde_json::Value> = FIXED
+            .iter()
+            .map(|(k, v)| (k.trim_start_matches("--").to_string(), (*v).into()))
+            .collect();
+        serde_json::json!({
+            "schema": SCHEMA,
+            "spec": self,
+            "fixed": fixed,
+            "data": {"train": d.sha256[0], "dev": d.sha256[1], "test": d.sha256[2]},
+        })
+        .to_string()
+    }
+
+    /// 16 hex digits of the SHA-256 of [`RunSpec::key_json`].
+    pub fn key(&self, d: &Dataset) -> String {
+        let digest = Sha256::digest(self.key_json(d).as_bytes());
+        super::data::hex(&digest[..8])
+    }
+
+    /// The arguments of `qmtl train` (without `--out`).
+    pub fn args(&self, data_dir: Option<&Path>) -> Vec<String> {
+        let mut a: Vec<String> = Vec::new();
+        if let Some(d) = data_dir {
+            a.extend(["--data-dir".into(), d.display().to_string()]);
+        }
+        let mut push = |k: &str, v: String| a.extend([k.to_string(), v]);
+        push("--dataset", self.dataset.clone());
+        push("--mode", self.mode.as_str().into());
+        if self.mode != Mode::Stl {
+            push("--heads", self.heads.to_string());
+        }
+        push("--epochs", self.epochs.to_string());
+        push("--seed", self.seed.to_string());
+        push("--label-noise", self.label_noise.to_string());
+        push("--train-fraction", self.train_fraction.to_string());
+        if let Some(n) = self.max_sentences {
+            push("--max-sentences", n.to_string());
+        }
+        push("--mlp", self.mlp.to_string());
+        push("--metric", self.metric.into());
+        for (k, v) in FIXED {
+            push(k, v.into());
+        }
+        push("--threads", "1".into());
+        let mut all = vec!["train".to_string()];
+        all.extend(a);
+        all.push("--quiet".into());
+        all
+    }
+
+    /// A short human name: `ta Q-MTL(10) p=0.3 s1`.
+    pub fn label(&self) -> String {
+        let mut s = format!("{} {}", self.dataset, self.variant());
+        if self.label_noise > 0.0 {
+            s += &format!(" p={}", self.label_noise);
+        }
+        if self.train_fraction < 1.0 {
+            s += &format!(" f={}", self.train_fraction);
+        }
+        if self.mode == Mode::Pta {
+            s += &format!(" mlp={}", self.mlp);
+        }
+        s + &format!(" e{} s{}", self.epochs, self.seed)
+    }
+
+    pub fn variant(&self) -> String {
+        match self.mode {
+            Mode::Stl => "STL".into(),
+            Mode::Qmtl => format!("Q-MTL({})", self.heads),
+            Mode::Ensemble => format!("ensemble({})", self.heads),
+            Mode::Pta => format!("PTA({})", self.heads),
+        }
+    }
+
+    /// Estimated cost in STL token-epochs, from measured speeds on one thread:
+    /// Q-MTL(10) runs at ~0.7x and Q-MTL(30) at ~0.53x the tokens/s of STL, an
+    /// ensemble(k) costs k STL runs, and scoring dev after each epoch costs about a
+    /// third of a training pass per token and member.
+    pub fn cost(&self, d: &Dataset) -> f64 {
+        let scale = |s: &super::data::Stats| match self.max_sentences {
+            Some(n) if (n as u64) < s.sentences => {
+                s.tokens as f64 * n as f64 / s.sentences.max(1) as f64
+            }
+            _ => s.tokens as f64,
+        };
+        let train = scale(&d.stats[0]) * self.train_fraction;
+        let dev = scale(&d.stats[1]);
+        let k = self.heads as f64;
+        let (step, members) = match self.mode {
+            Mode::Stl => (1.0, 1.0),
+            Mode::Qmtl | Mode::Pta => (1.0 + 0.03 * k, 1.0),
+            Mode::Ensemble => (k, k),
+        };
+        self.epochs as f64 * (train * step + dev * members / 3.0)
+    }
+}
