@@ -178,3 +178,51 @@ mod model_file {
         );
     }
 }
+
+#[test]
+fn pretrained_vectors_fill_the_rows_they_cover() {
+    let train = toy(10, 0);
+    let mut text = String::new();
+    // One word of the training data, one unseen word; 8 dimensions like `small`.
+    let seen = train[0].words[0].clone();
+    for (w, base) in [(seen.as_str(), 1.0), ("unseenword", 2.0)] {
+        let v: Vec<String> = (0..8)
+            .map(|i| format!("{}", base + i as f64 * 0.5))
+            .collect();
+        text.push_str(&format!("{w} {}\n", v.join(" ")));
+    }
+    let emb = corpus::Embeddings::parse(text.as_bytes(), std::path::Path::new("e.txt")).unwrap();
+    let mut vocab = Vocab::build(&train);
+    assert_eq!(
+        vocab.add_embedding_words(&emb),
+        1,
+        "the unseen word joins the index"
+    );
+    let cfg = small(Mode::Qmtl, 2, 1);
+    let mut members = cfg.init_members(sizes(&vocab));
+    let covered = models::train::load_embeddings(&mut members, &vocab, &emb).unwrap();
+    assert_eq!(covered, 2);
+    let table = &members[0].params.get(members[0].word_emb).value;
+    let row = |w: &str| {
+        let id = vocab.word_id(w);
+        table[id * 8..(id + 1) * 8].to_vec()
+    };
+    assert_eq!(
+        row(&seen),
+        (0..8).map(|i| 1.0 + i as f32 * 0.5).collect::<Vec<_>>()
+    );
+    assert_eq!(
+        row("unseenword"),
+        (0..8).map(|i| 2.0 + i as f32 * 0.5).collect::<Vec<_>>()
+    );
+    assert!(
+        row(&train[0].words[1]).iter().all(|&v| v == 0.01),
+        "uncovered rows keep the constant"
+    );
+    // A dimension mismatch is a clear error.
+    let mut wide = small(Mode::Qmtl, 2, 1);
+    wide.tagger.word_dim = 9;
+    let mut m = wide.init_members(sizes(&vocab));
+    let e = models::train::load_embeddings(&mut m, &vocab, &emb).unwrap_err();
+    assert!(e.to_string().contains("8-dimensional"), "{e}");
+}
