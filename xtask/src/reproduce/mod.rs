@@ -61,13 +61,17 @@ pub fn run(args: &[String]) -> Result<()> {
     let mut store = Store::new(&o.results);
     let (done, pending): (Vec<_>, Vec<_>) =
         jobs.iter().cloned().partition(|j| store.finished(&j.key));
+    let workers = o.jobs.min(env::cores());
     eprintln!(
-        "reproduce: profile {}, {} datasets, {} runs: {} finished before, {} to run",
+        "reproduce: profile {}, {} datasets, {} runs: {} finished before, {} to run \
+         (roughly {} with {} parallel runs)",
         ctx.profile.name,
         ctx.datasets.len(),
         jobs.len(),
         done.len(),
-        pending.len()
+        pending.len(),
+        progress::human(progress::estimate_seconds(&pending, workers)),
+        workers
     );
     if let Some(file) = &o.emit_jobs {
         emit::write(file, &qmtl, &store.dir, &pending)?;
@@ -102,7 +106,7 @@ pub fn run(args: &[String]) -> Result<()> {
         missing,
         qmtl_version: qmtl_version(&qmtl),
     };
-    let path = report::write(&ctx, &o.only, &mut store, &o.results, &summary)?;
+    let path = report::write(&ctx, &o.only, &jobs, &mut store, &o.results, &summary)?;
     println!(
         "reproduce: {} runs: {} executed, {} reused, {} failed, {} pending; {:.1} s",
         summary.planned,

@@ -53,24 +53,24 @@ impl Profile {
             "paper" => paper,
             "quick" => Profile {
                 name: "quick",
-                about: "every treebank in full, NER capped at 2000 sentences, 5 epochs, k = 10 \
+                about: "every treebank in full, NER cut to 1000 sentences, 4 epochs, k = 10 \
                         (and 1, 30), label noise 0/30%, ensemble(30) timed over 1 epoch",
-                epochs: 5,
+                epochs: 4,
                 timing_epochs: Some(1),
                 noise: vec![0.0, 0.3],
-                ner_max_sentences: Some(2000),
+                ner_max_sentences: Some(1000),
                 ..paper
             },
             "smoke" => Profile {
                 name: "smoke",
-                about: "30 sentences per file, 2 epochs, k = 3 (and 1, 6), label noise 0/30%: \
+                about: "20 sentences per file, 2 epochs, k = 3 (and 1, 6), label noise 0/30%: \
                         checks the machinery, not the paper",
                 epochs: 2,
                 k: 3,
                 table2_ks: vec![1, 3, 6],
                 fig6_ks: vec![3, 6],
                 noise: vec![0.0, 0.3],
-                max_sentences: Some(30),
+                max_sentences: Some(20),
                 ..paper
             },
             _ => return None,

@@ -83,6 +83,12 @@ impl Store {
         self.path(key).join("run.json").is_file()
     }
 
+    /// The runner's `meta.json` of a record (absent for runs made by emitted jobs).
+    pub fn meta(&self, key: &str) -> Option<serde_json::Value> {
+        let bytes = std::fs::read(self.path(key).join("meta.json")).ok()?;
+        serde_json::from_slice(&bytes).ok()
+    }
+
     /// Loads (once) the record of `key`; None when it does not exist.
     pub fn load(&mut self, key: &str) -> Result<Option<&Run>> {
         if !self.cache.contains_key(key) {

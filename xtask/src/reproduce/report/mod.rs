@@ -6,6 +6,7 @@
 mod figs;
 mod noise;
 mod plot;
+mod runs;
 mod sections;
 mod tables;
 mod timing;
@@ -15,6 +16,7 @@ use std::path::{Path, PathBuf};
 
 use super::data::Dataset;
 use super::experiments::{Ctx, Exp};
+use super::plan::Job;
 use super::records::{Run, Store};
 use super::spec::RunSpec;
 
@@ -31,7 +33,7 @@ pub struct Check {
 /// "yes" when all `m` cases agree, "mostly" for a majority, else "no".
 pub fn verdict(n: usize, m: usize) -> String {
     match (n, m) {
-        (_, 0) => "pending (no runs yet)".into(),
+        (_, 0) => "– (no finished runs)".into(),
         (n, m) if n == m => "yes".into(),
         (n, m) if 2 * n > m => format!("mostly ({n} of {m})"),
         (n, m) => format!("no ({n} of {m})"),
@@ -134,6 +136,7 @@ pub fn cell(x: Option<f64>) -> String {
 pub fn write(
     ctx: &Ctx,
     exps: &[Exp],
+    jobs: &[Job],
     store: &mut Store,
     results: &Path,
     summary: &Summary,
@@ -159,6 +162,7 @@ pub fn write(
         };
         parts.push(s);
     }
+    parts.push(runs::index(&mut rep, jobs)?);
     let md = sections::assemble(ctx, summary, &parts);
     let path = results.join("report.md");
     let tmp = results.join(".report.md.tmp");

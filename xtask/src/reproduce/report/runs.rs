@@ -1,0 +1,66 @@
+//! The last section of the report: every run of the plan with its record folder,
+//! status and headline numbers (`tables/runs.csv`), and which git revisions and
+//! hosts made the records, since reused runs may come from older builds.
+
+use anyhow::Result;
+use std::collections::BTreeMap;
+
+use super::super::plan::Job;
+use super::{cell, Rep, Section};
+
+pub fn index(rep: &mut Rep, jobs: &[Job]) -> Result<Section> {
+    let mut csv = String::from("key,run,status,train_seconds,dev_avg,test_avg,git_revision,host\n");
+    let mut revisions: BTreeMap<String, usize> = BTreeMap::new();
+    let mut finished = 0;
+    for j in jobs {
+        let run = match rep.store.load(&j.key) {
+            Ok(r) => r.cloned(),
+            Err(_) => None,
+        };
+        let meta = rep.store.meta(&j.key);
+        let field = |k: &str| {
+            meta.as_ref()
+                .and_then(|m| m[k].as_str().map(String::from))
+                .unwrap_or_default()
+        };
+        let status = if run.is_some() { "finished" } else { "pending" };
+        if run.is_some() {
+            finished += 1;
+            let rev = field("git_revision");
+            let rev = if rev.is_empty() {
+                "unknown (emitted job)".into()
+            } else {
+                rev
+            };
+            *revisions.entry(rev).or_default() += 1;
+        }
+        csv += &format!(
+            "{},{},{status},{},{},{},{},{}\n",
+            j.key,
+            j.spec.label(),
+            cell(run.as_ref().map(|r| r.train_seconds)),
+            cell(run.as_ref().map(|r| r.dev().avg)),
+            cell(run.as_ref().map(|r| r.test.avg)),
+            field("git_revision"),
+            field("host")
+        );
+    }
+    let link = rep.file("tables", "runs.csv", &csv)?;
+    let revs: Vec<String> = revisions
+        .iter()
+        .map(|(r, n)| format!("{r} ({n})"))
+        .collect();
+    let md = format!(
+        "## Runs\n\n{} runs in this report, {finished} finished; each is `runs/<key>/` \
+         (`run.json` from `qmtl train`, `model.qmtl`, `train.log`, `meta.json`). \
+         Index: [{link}]({link}). Records made by git revision{}: {}.\n",
+        jobs.len(),
+        if revs.len() == 1 { "" } else { "s" },
+        if revs.is_empty() {
+            "none yet".into()
+        } else {
+            revs.join(", ")
+        }
+    );
+    Ok(Section { md, checks: vec![] })
+}
