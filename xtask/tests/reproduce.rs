@@ -204,3 +204,55 @@ fn user_errors_are_one_line() {
         assert_eq!(err.trim().lines().count(), 1, "{args:?}: {err}");
     }
 }
+
+#[test]
+fn numbers_do_not_depend_on_jobs() {
+    let Some(qmtl) = setup("numbers_do_not_depend_on_jobs") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let table = |jobs: &str| {
+        let results = dir.path().join(format!("jobs{jobs}"));
+        ok(&xtask(&[
+            "--profile",
+            "smoke",
+            "--only",
+            "table2",
+            "--datasets",
+            "ta,tr",
+            "--jobs",
+            jobs,
+            "--results",
+            results.to_str().unwrap(),
+            "--qmtl",
+            qmtl.to_str().unwrap(),
+        ]));
+        std::fs::read_to_string(results.join("tables/table2.csv")).unwrap()
+    };
+    assert_eq!(table("1"), table("4"));
+}
+
+#[test]
+fn a_named_dataset_that_is_absent_is_an_error() {
+    let Some(qmtl) = setup("a_named_dataset_that_is_absent_is_an_error") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let out = xtask(&[
+        "--datasets",
+        "ta,eu",
+        "--only",
+        "table1",
+        "--results",
+        dir.path().to_str().unwrap(),
+        "--qmtl",
+        qmtl.to_str().unwrap(),
+    ]);
+    if out.status.success() {
+        eprintln!("note: Basque-BDT (eu) is present here, so its absence cannot be tested");
+        return;
+    }
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("not present: eu"), "{err}");
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+}
