@@ -103,18 +103,21 @@ pub fn run(args: &[String]) -> Result<()> {
         pending: still,
         jobs: o.jobs,
         wall_seconds: t0.elapsed().as_secs_f64(),
+        cpu_seconds: env::children_cpu_seconds(),
         missing,
         qmtl_version: qmtl_version(&qmtl),
     };
     let path = report::write(&ctx, &o.only, &jobs, &mut store, &o.results, &summary)?;
     println!(
-        "reproduce: {} runs: {} executed, {} reused, {} failed, {} pending; {:.1} s",
+        "reproduce: {} runs: {} executed, {} reused, {} failed, {} pending; {:.1} s wall, \
+         {:.1} s CPU in runs",
         summary.planned,
         summary.executed,
         summary.reused,
         summary.failed,
         summary.pending,
-        summary.wall_seconds
+        summary.wall_seconds,
+        summary.cpu_seconds.unwrap_or(f64::NAN)
     );
     println!("report: {}", path.display());
     if !outcome.failed.is_empty() {

@@ -14,6 +14,8 @@ pub struct Summary {
     pub pending: usize,
     pub jobs: usize,
     pub wall_seconds: f64,
+    /// CPU seconds of the runs executed by this invocation.
+    pub cpu_seconds: Option<f64>,
     pub missing: Vec<String>,
     pub qmtl_version: String,
 }
@@ -62,7 +64,7 @@ pub fn assemble(ctx: &Ctx, s: &Summary, parts: &[Section]) -> String {
     md += &format!(
         "| | |\n|---|---|\n| CPU | {} ({} cores) |\n| parallel runs (`--jobs`) | {} |\n\
          | threads per run | 1 |\n| profile | {} |\n| date | {} |\n| git revision | {} |\n\
-         | qmtl | {} |\n| this invocation | {:.1} s wall |\n\n",
+         | qmtl | {} |\n| this invocation | {:.1} s wall, {} executed runs using {} CPU |\n\n",
         env::cpu_model(),
         env::cores(),
         s.jobs,
@@ -70,7 +72,9 @@ pub fn assemble(ctx: &Ctx, s: &Summary, parts: &[Section]) -> String {
         env::now_utc(),
         env::git_revision(),
         s.qmtl_version,
-        s.wall_seconds
+        s.wall_seconds,
+        s.executed,
+        s.cpu_seconds.map_or("?".into(), |c| format!("{c:.1} s of"))
     );
     md += "Training times (Figure 6) are measured inside each run and exclude evaluation; \
            runs share the machine with `--jobs` others, and reused runs keep the times of \
