@@ -82,6 +82,8 @@ pub fn fig2(rep: &mut Rep) -> Result<Section> {
     };
     let mut md = String::from("## Figure 2: dev accuracy per epoch, mean STL against Q-MTL\n\n");
     md += &rep.figure("fig2", &fig, &csv)?;
+    md += "\nDev accuracy after each epoch. STL (mean) is the mean over the \
+           ensemble's members STL_1..STL_k.\n";
     Ok(Section {
         md,
         checks: vec![
@@ -163,6 +165,8 @@ pub fn fig3(rep: &mut Rep) -> Result<Section> {
     };
     let mut md = String::from("## Figure 3: Q-MTL's heads against their STL counterparts\n\n");
     md += &rep.figure("fig3", &fig, &csv)?;
+    md += "\nOne point per head j: x = STL_j, y = Q-MTL's head j, which start from the same \
+           values and see the sentences in the same order; last epoch (dev) and test.\n";
     let checks = (0..2)
         .map(|s| Check {
             claim: format!(
@@ -232,6 +236,8 @@ pub fn fig4(rep: &mut Rep) -> Result<Section> {
     };
     let mut md = String::from("## Figure 4: Frobenius norms of V and W\n\n");
     md += &rep.figure("fig4", &fig, &csv)?;
+    md += "\nMean over the k heads of the Frobenius norm of V_j and W_j after training: the \
+           ensemble's members (STL) against Q-MTL's heads, which started from the same values.\n";
     let checks = (0..2)
         .map(|m| Check {
             claim: format!(

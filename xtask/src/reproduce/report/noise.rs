@@ -104,6 +104,9 @@ pub fn fig5(rep: &mut Rep) -> Result<Section> {
     };
     let mut md = String::from("## Figure 5: label noise, mean STL / Q-MTL / ensemble\n\n");
     md += &rep.figure("fig5", &fig, &grid.csv(&noise, "stl_mean,qmtl,ensemble"))?;
+    md += "\nTest accuracy at each label noise level (section 3.1.3: each training label is \
+           replaced with probability p, the same tokens for every model). STL is the mean \
+           of the ensemble's members; Average is the mean over the treebanks shown.\n";
     let (q_above, cells) = grid.count(|_, v| v[1] > v[0]);
     let (e_above, _) = grid.count(|_, v| v[2] > v[0]);
     let (e_q0, _) = grid.count(|i, v| i == 0 && v[2] > v[1]);
