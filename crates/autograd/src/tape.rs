@@ -63,6 +63,10 @@ pub(crate) enum Op {
         table: ParamId,
         ints: usize,
     },
+    GatherRows {
+        x: Var,
+        ints: usize,
+    },
     Noise(Var),
     Dropout(Var),
     SoftmaxNll {

@@ -151,9 +151,16 @@ impl Tagger {
     /// generator (training), Gaussian noise is added to the token inputs.
     fn encode<T: Real>(&self, g: &mut Graph<'_, T>, x: &Encoded, rng: Option<&mut Rng>) -> Var {
         let words = g.lookup(self.word_emb, &x.words);
-        let chars = g.lookup(self.char_emb, &x.chars);
-        let cf = g.lstm_last(&self.char_fwd, chars, &x.char_lens, false);
-        let cb = g.lstm_last(&self.char_bwd, chars, &x.char_lens, true);
+        // The character BiLSTM runs once per distinct spelling in the sentence
+        // ("the", "," ... repeat): same values, their gradients summed.
+        let (spellings, of_token) = distinct_spellings(x);
+        let chars = g.lookup(self.char_emb, &spellings.chars);
+        let mut cf = g.lstm_last(&self.char_fwd, chars, &spellings.lens, false);
+        let mut cb = g.lstm_last(&self.char_bwd, chars, &spellings.lens, true);
+        if spellings.lens.len() < x.len() {
+            cf = g.gather_rows(cf, &of_token);
+            cb = g.gather_rows(cb, &of_token);
+        }
         let mut e = g.concat(&[words, cf, cb]);
         if let Some(rng) = rng {
             e = g.gaussian_noise(e, self.config.noise_sigma, rng);
@@ -277,5 +284,51 @@ impl TrainStep {
         };
         self.sgd.step(&mut tagger.params, &mut self.grads)?;
         Ok(loss)
+    }
+}
+
+/// The distinct character sequences of a sentence, concatenated.
+#[derive(Debug, Default, PartialEq, Eq)]
+struct Spellings {
+    chars: Vec<usize>,
+    lens: Vec<usize>,
+}
+
+/// The distinct spellings of `x` in first-seen order, and which one each token has.
+fn distinct_spellings(x: &Encoded) -> (Spellings, Vec<usize>) {
+    let mut seen: std::collections::HashMap<&[usize], usize> = std::collections::HashMap::new();
+    let mut out = Spellings::default();
+    let mut of_token = Vec::with_capacity(x.len());
+    let mut at = 0;
+    for &len in &x.char_lens {
+        let word = &x.chars[at..at + len];
+        at += len;
+        let next = seen.len();
+        let id = *seen.entry(word).or_insert(next);
+        if id == next {
+            out.chars.extend_from_slice(word);
+            out.lens.push(len);
+        }
+        of_token.push(id);
+    }
+    (out, of_token)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn repeated_spellings_are_run_once() {
+        let x = Encoded {
+            words: vec![1, 2, 1, 3],
+            chars: vec![1, 5, 2, 1, 6, 7, 2, 1, 5, 2, 1, 2],
+            char_lens: vec![3, 4, 3, 2],
+            tags: vec![None; 4],
+        };
+        let (s, of) = distinct_spellings(&x);
+        assert_eq!(s.lens, vec![3, 4, 2]);
+        assert_eq!(s.chars, vec![1, 5, 2, 1, 6, 7, 2, 1, 2]);
+        assert_eq!(of, vec![0, 1, 0, 2]);
     }
 }

@@ -21,13 +21,14 @@ fn tiny(lstm: LstmKind, mlp: usize) -> TaggerConfig {
     }
 }
 
-/// Three tokens of 1, 3 and 2 characters, with word 0 (UNK) among them.
+/// Four tokens of 1, 3, 2 and 1 characters, with word 0 (UNK) among them and
+/// the first spelling repeated (the character BiLSTM runs once for both).
 fn sentence() -> Encoded {
     Encoded {
-        words: vec![2, 0, 3],
-        chars: vec![1, 4, 2, 1, 3, 5, 3, 2, 1, 4, 6, 2],
-        char_lens: vec![3, 5, 4],
-        tags: vec![Some(1), Some(0), Some(2)],
+        words: vec![2, 0, 3, 2],
+        chars: vec![1, 4, 2, 1, 3, 5, 3, 2, 1, 4, 6, 2, 1, 4, 2],
+        char_lens: vec![3, 5, 4, 3],
+        tags: vec![Some(1), Some(0), Some(2), Some(1)],
     }
 }
 

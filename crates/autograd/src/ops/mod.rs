@@ -5,6 +5,7 @@
 mod add;
 mod concat;
 mod dropout;
+mod gather;
 mod linear;
 mod lookup;
 mod lstm_seq;
@@ -44,6 +45,9 @@ pub(crate) fn backward<T: Real>(
         Op::SliceRows { x, start } => slice::backward_rows(vals, node, dy, sink, x, start),
         Op::Lookup { table, ints } => {
             lookup::backward(node, dy, sink, table, vals.ints(ints, node.rows))
+        }
+        Op::GatherRows { x, ints } => {
+            gather::backward(vals, node, dy, sink, x, vals.ints(ints, node.rows))
         }
         Op::Noise(x) => add::accumulate(sink, x, dy),
         Op::Dropout(x) => dropout::backward(vals.aux(v), dy, sink, x),
