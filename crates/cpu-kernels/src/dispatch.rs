@@ -170,6 +170,8 @@ pub struct Kernels {
     pub(crate) softmax: unsafe fn(&[f32], &mut [f32]),
     /// Equal lengths.
     pub(crate) log_softmax: unsafe fn(&[f32], &mut [f32]),
+    /// `out[k] = σ·z(seed, offset + k)`; `offset + len(out)` fits in a `u64`.
+    pub(crate) normal_fill: unsafe fn(u64, u64, f32, &mut [f32]),
 }
 
 // SAFETY (for every `unsafe` call below): a `&Kernels` only exists for an
@@ -254,6 +256,18 @@ impl Kernels {
         crate::check::same_len("log_softmax", x.len(), y.len());
         // SAFETY: supported ISA, lengths checked above.
         unsafe { (self.log_softmax)(x, y) }
+    }
+
+    /// Same as [`crate::normal_fill`] on this instruction set.
+    pub fn normal_fill(&self, seed: u64, sigma: f32, out: &mut [f32]) {
+        self.normal_fill_at(seed, 0, sigma, out)
+    }
+
+    /// Same as [`crate::normal_fill_at`] on this instruction set.
+    pub fn normal_fill_at(&self, seed: u64, offset: u64, sigma: f32, out: &mut [f32]) {
+        crate::normal::check_range(offset, out.len());
+        // SAFETY: supported ISA, index range checked above.
+        unsafe { (self.normal_fill)(seed, offset, sigma, out) }
     }
 }
 

@@ -10,10 +10,16 @@
 //!   and 2/4/6 × 8/16 tiles for the ragged edges.
 //! - GEMV `y = Ax`: eight dot products at a time; `y = Aᵀx`: column blocks of
 //!   up to 32 floats, two rows at a time into two accumulator sets.
+//! - Gaussian noise: Philox4x32-10 on four blocks in the 64-bit lanes (AVX2
+//!   has no 64-bit multiply, but `vpmuludq` is exactly Philox's 32×32→64),
+//!   then Box–Muller on 8 pairs: 16 samples per step.
 
 use crate::dispatch::Kernels;
 use crate::gemm::{self, Microkernel, Tile};
 use crate::kernel_fallback::{EXP_HI, EXP_LO, EXP_P, LN2_HI, LN2_LO, LOG2E, TANH_P, TANH_SMALL};
+use crate::normal::{self, NormalBlocks, Philox};
+use crate::normal::{ANGLE_STEP, COARSE_STEP, COS_P, FINE, FINE_STEP, LOG_P, PHILOX_M};
+use crate::normal::{SIN_P, SQRT_HALF_BITS};
 use crate::{Isa, Mat, MatMut, Unary};
 use std::arch::x86_64::*;
 
@@ -31,6 +37,7 @@ pub(crate) static KERNELS: Kernels = Kernels {
     unary_inplace,
     softmax,
     log_softmax,
+    normal_fill,
 };
 
 /// Eight "on" lanes then eight "off": a window into it is a lane mask.
@@ -575,5 +582,158 @@ unsafe fn log_softmax(x: &[f32], y: &mut [f32]) {
         let d = _mm256_sub_ps(_mm256_maskload_ps(xp.add(i), m), mv);
         _mm256_maskstore_ps(yp.add(i), m, _mm256_sub_ps(d, lz));
         i += LANES;
+    }
+}
+
+// ---------------------------------------------------------------- normal
+
+/// `a ^ b ^ c`.
+#[inline(always)]
+unsafe fn xor3(a: __m256i, b: __m256i, c: __m256i) -> __m256i {
+    _mm256_xor_si256(_mm256_xor_si256(a, b), c)
+}
+
+/// Philox4x32-10 of the blocks `c .. c + 8`: `[half][word]`, block
+/// `c + 4·h + b` in 64-bit lane `b` of half `h` (its words in the low halves;
+/// `vpmuludq` ignores the high ones). The two halves are independent chains,
+/// so one hides the other's multiply latency.
+#[inline(always)]
+unsafe fn philox8(philox: &Philox, c: u64) -> [[__m256i; 4]; 2] {
+    let lanes = _mm256_setr_epi64x(0, 1, 2, 3);
+    let mut x = [[_mm256_setzero_si256(); 4]; 2];
+    for (h, x) in x.iter_mut().enumerate() {
+        let ctr = _mm256_add_epi64(_mm256_set1_epi64x((c + 4 * h as u64) as i64), lanes);
+        x[0] = ctr;
+        x[1] = _mm256_srli_epi64::<32>(ctr);
+    }
+    let m0 = _mm256_set1_epi64x(PHILOX_M[0] as i64);
+    let m1 = _mm256_set1_epi64x(PHILOX_M[1] as i64);
+    for k in &philox.keys {
+        let (k0, k1) = (
+            _mm256_set1_epi32(k[0] as i32),
+            _mm256_set1_epi32(k[1] as i32),
+        );
+        for x in &mut x {
+            let p0 = _mm256_mul_epu32(x[0], m0);
+            let p1 = _mm256_mul_epu32(x[2], m1);
+            x[0] = xor3(_mm256_srli_epi64::<32>(p1), x[1], k0);
+            x[2] = xor3(_mm256_srli_epi64::<32>(p0), x[3], k1);
+            x[1] = p1;
+            x[3] = p0;
+        }
+    }
+    x
+}
+
+/// `ln u` for normal `u > 0` (see `kernel_fallback::ln`).
+#[inline(always)]
+unsafe fn ln8(u: __m256) -> __m256 {
+    let half_bits = _mm256_set1_epi32(SQRT_HALF_BITS);
+    let i = _mm256_sub_epi32(_mm256_castps_si256(u), half_bits);
+    let e = _mm256_cvtepi32_ps(_mm256_srai_epi32::<23>(i));
+    let m = _mm256_add_epi32(_mm256_and_si256(i, _mm256_set1_epi32(0x7f_ffff)), half_bits);
+    let f = _mm256_sub_ps(_mm256_castsi256_ps(m), _mm256_set1_ps(1.0));
+    let z = _mm256_mul_ps(f, f);
+    let mut p = _mm256_set1_ps(LOG_P[0]);
+    for &c in &LOG_P[1..] {
+        p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(c));
+    }
+    let t = _mm256_fmadd_ps(
+        _mm256_mul_ps(p, z),
+        f,
+        _mm256_mul_ps(e, _mm256_set1_ps(LN2_LO)),
+    );
+    let t = _mm256_fnmadd_ps(_mm256_set1_ps(0.5), z, t);
+    _mm256_fmadd_ps(e, _mm256_set1_ps(LN2_HI), _mm256_add_ps(f, t))
+}
+
+/// Box–Muller on 8 word pairs `(x, y)`: `(σ·z₀, σ·z₁)` per lane.
+#[inline(always)]
+unsafe fn box_muller8(x: __m256i, y: __m256i, sigma: __m256) -> (__m256, __m256) {
+    // U = (k + 1)·step, k = x on the fine grid (x < 2²⁴), x >> 8 on the coarse one.
+    let fine = _mm256_cmpeq_epi32(_mm256_srli_epi32::<24>(x), _mm256_setzero_si256());
+    debug_assert_eq!(FINE, 1 << 24);
+    let k = _mm256_blendv_epi8(_mm256_srli_epi32::<8>(x), x, fine);
+    let kf = _mm256_cvtepi32_ps(_mm256_add_epi32(k, _mm256_set1_epi32(1)));
+    let step = _mm256_blendv_ps(
+        _mm256_set1_ps(COARSE_STEP),
+        _mm256_set1_ps(FINE_STEP),
+        _mm256_castsi256_ps(fine),
+    );
+    let u = _mm256_mul_ps(kf, step);
+    let r = _mm256_sqrt_ps(_mm256_mul_ps(_mm256_set1_ps(-2.0), ln8(u)));
+    let r = _mm256_mul_ps(r, sigma);
+    let a = _mm256_mul_ps(
+        _mm256_cvtepi32_ps(_mm256_srai_epi32::<8>(y)),
+        _mm256_set1_ps(ANGLE_STEP),
+    );
+    let a2 = _mm256_mul_ps(a, a);
+    let sin = _mm256_fmadd_ps(_mm256_set1_ps(SIN_P[0]), a2, _mm256_set1_ps(SIN_P[1]));
+    let sin = _mm256_fmadd_ps(sin, a2, _mm256_set1_ps(SIN_P[2]));
+    let sin = _mm256_fmadd_ps(_mm256_mul_ps(sin, a2), a, a);
+    let cos = _mm256_fmadd_ps(_mm256_set1_ps(COS_P[0]), a2, _mm256_set1_ps(COS_P[1]));
+    let cos = _mm256_fmadd_ps(cos, a2, _mm256_set1_ps(COS_P[2]));
+    let one_minus = _mm256_fnmadd_ps(_mm256_set1_ps(0.5), a2, _mm256_set1_ps(1.0));
+    let cos = _mm256_fmadd_ps(_mm256_mul_ps(cos, a2), a2, one_minus);
+    // Bit 0 of y negates z₀, bit 1 swaps the pair.
+    let zc = _mm256_xor_ps(
+        _mm256_mul_ps(r, cos),
+        _mm256_castsi256_ps(_mm256_slli_epi32::<31>(y)),
+    );
+    let zs = _mm256_mul_ps(r, sin);
+    let swap = _mm256_castsi256_ps(_mm256_slli_epi32::<30>(y));
+    (
+        _mm256_blendv_ps(zc, zs, swap),
+        _mm256_blendv_ps(zs, zc, swap),
+    )
+}
+
+/// Eight blocks, 32 samples, per call.
+struct NormalAvx2;
+
+impl NormalBlocks for NormalAvx2 {
+    const BLOCKS: usize = 8;
+
+    #[inline(always)]
+    unsafe fn blocks(philox: &Philox, sigma: f32, c: u64, out: *mut f32) {
+        let w = philox8(philox, c);
+        for (h, w) in w.iter().enumerate() {
+            // Lane 2b + q: pair q of block b, i.e. words (2q, 2q + 1).
+            let x = _mm256_blend_epi32::<0b1010_1010>(w[0], _mm256_slli_epi64::<32>(w[2]));
+            let y = _mm256_blend_epi32::<0b1010_1010>(w[1], _mm256_slli_epi64::<32>(w[3]));
+            let (z0, z1) = box_muller8(x, y, _mm256_set1_ps(sigma));
+            // Lane l gives samples 2l and 2l + 1.
+            let (lo, hi) = (_mm256_unpacklo_ps(z0, z1), _mm256_unpackhi_ps(z0, z1));
+            let out = out.add(16 * h);
+            _mm256_storeu_ps(out, _mm256_permute2f128_ps::<0x20>(lo, hi));
+            _mm256_storeu_ps(out.add(LANES), _mm256_permute2f128_ps::<0x31>(lo, hi));
+        }
+    }
+}
+
+#[target_feature(enable = "avx2,fma")]
+unsafe fn normal_fill(seed: u64, offset: u64, sigma: f32, out: &mut [f32]) {
+    normal::fill::<NormalAvx2>(seed, offset, sigma, out);
+}
+
+/// The transform alone on given words (for the tests in `normal.rs`); the
+/// lengths are a multiple of 8.
+#[cfg(test)]
+#[target_feature(enable = "avx2,fma")]
+pub(crate) unsafe fn normal_pairs(
+    x: &[u32],
+    y: &[u32],
+    sigma: f32,
+    first: &mut [f32],
+    second: &mut [f32],
+) {
+    for i in (0..x.len()).step_by(LANES) {
+        let (z0, z1) = box_muller8(
+            _mm256_loadu_si256(x.as_ptr().add(i).cast()),
+            _mm256_loadu_si256(y.as_ptr().add(i).cast()),
+            _mm256_set1_ps(sigma),
+        );
+        _mm256_storeu_ps(first.as_mut_ptr().add(i), z0);
+        _mm256_storeu_ps(second.as_mut_ptr().add(i), z1);
     }
 }

@@ -15,10 +15,16 @@
 //!   up to 128 floats held in registers while the rows stream past, two rows
 //!   at a time into two accumulator sets to hide the FMA latency.
 //! - exp/tanh/sigmoid: Cephes polynomials, `vscalefps` for the `2ⁿ` step.
+//! - Gaussian noise: Philox4x32-10 on eight blocks in the 64-bit lanes
+//!   (`vpmuludq` is the whole 32×32→64 multiply), then Box–Muller on 16
+//!   pairs: 32 samples per step.
 
 use crate::dispatch::Kernels;
 use crate::gemm::{self, Microkernel, Tile};
 use crate::kernel_fallback::{EXP_HI, EXP_LO, EXP_P, LN2_HI, LN2_LO, LOG2E, TANH_P, TANH_SMALL};
+use crate::normal::{self, NormalBlocks, Philox};
+use crate::normal::{ANGLE_STEP, COARSE_STEP, COS_P, FINE, FINE_STEP, LOG_P, PHILOX_M};
+use crate::normal::{SIN_P, SQRT_HALF_BITS};
 use crate::{Isa, Mat, MatMut, Unary};
 use std::arch::x86_64::*;
 
@@ -36,6 +42,7 @@ pub(crate) static KERNELS: Kernels = Kernels {
     unary_inplace,
     softmax,
     log_softmax,
+    normal_fill,
 };
 
 /// The mask of the first `n` lanes (`n <= 16`).
@@ -627,5 +634,163 @@ unsafe fn log_softmax(x: &[f32], y: &mut [f32]) {
         let d = _mm512_sub_ps(_mm512_maskz_loadu_ps(m, xp.add(i)), mv);
         _mm512_mask_storeu_ps(yp.add(i), m, _mm512_sub_ps(d, lz));
         i += LANES;
+    }
+}
+
+// ---------------------------------------------------------------- normal
+
+/// `a ^ b ^ c` in one `vpternlogd`.
+#[inline(always)]
+unsafe fn xor3(a: __m512i, b: __m512i, c: __m512i) -> __m512i {
+    _mm512_ternarylogic_epi32::<0x96>(a, b, c)
+}
+
+/// The high half of each 64-bit lane copied into the low half: `vpshufd`
+/// runs on port 5, a shift would queue behind `vpmuludq` on port 0.
+#[inline(always)]
+unsafe fn hi_to_lo(p: __m512i) -> __m512i {
+    _mm512_shuffle_epi32::<0b11_11_01_01>(p)
+}
+
+/// Philox4x32-10 of the blocks `c .. c + 16`: `[half][word]`, block
+/// `c + 8·h + b` in 64-bit lane `b` of half `h` (its words in the low halves;
+/// the high halves are don't-care, which `vpmuludq` ignores). A round is two
+/// multiplies, two shuffles and two `xor3` per half; the two halves are
+/// independent chains, so one hides the other's multiply latency.
+#[inline(always)]
+unsafe fn philox16(philox: &Philox, c: u64) -> [[__m512i; 4]; 2] {
+    let lanes = _mm512_setr_epi64(0, 1, 2, 3, 4, 5, 6, 7);
+    let mut x = [[_mm512_setzero_si512(); 4]; 2];
+    for (h, x) in x.iter_mut().enumerate() {
+        let ctr = _mm512_add_epi64(_mm512_set1_epi64((c + 8 * h as u64) as i64), lanes);
+        x[0] = ctr;
+        x[1] = _mm512_srli_epi64::<32>(ctr);
+    }
+    let m0 = _mm512_set1_epi64(PHILOX_M[0] as i64);
+    let m1 = _mm512_set1_epi64(PHILOX_M[1] as i64);
+    for k in &philox.keys {
+        let (k0, k1) = (
+            _mm512_set1_epi32(k[0] as i32),
+            _mm512_set1_epi32(k[1] as i32),
+        );
+        for x in &mut x {
+            let p0 = _mm512_mul_epu32(x[0], m0);
+            let p1 = _mm512_mul_epu32(x[2], m1);
+            x[0] = xor3(hi_to_lo(p1), x[1], k0);
+            x[2] = xor3(hi_to_lo(p0), x[3], k1);
+            x[1] = p1;
+            x[3] = p0;
+        }
+    }
+    x
+}
+
+/// `ln u` for normal `u > 0` (see `kernel_fallback::ln`).
+#[inline(always)]
+unsafe fn ln16(u: __m512) -> __m512 {
+    let half_bits = _mm512_set1_epi32(SQRT_HALF_BITS);
+    let i = _mm512_sub_epi32(_mm512_castps_si512(u), half_bits);
+    let e = _mm512_cvtepi32_ps(_mm512_srai_epi32::<23>(i));
+    let m = _mm512_add_epi32(_mm512_and_si512(i, _mm512_set1_epi32(0x7f_ffff)), half_bits);
+    let f = _mm512_sub_ps(_mm512_castsi512_ps(m), _mm512_set1_ps(1.0));
+    let z = _mm512_mul_ps(f, f);
+    let mut p = _mm512_set1_ps(LOG_P[0]);
+    for &c in &LOG_P[1..] {
+        p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(c));
+    }
+    let t = _mm512_fmadd_ps(
+        _mm512_mul_ps(p, z),
+        f,
+        _mm512_mul_ps(e, _mm512_set1_ps(LN2_LO)),
+    );
+    let t = _mm512_fnmadd_ps(_mm512_set1_ps(0.5), z, t);
+    _mm512_fmadd_ps(e, _mm512_set1_ps(LN2_HI), _mm512_add_ps(f, t))
+}
+
+/// Box–Muller on 16 word pairs `(x, y)`: `(σ·z₀, σ·z₁)` per lane.
+#[inline(always)]
+unsafe fn box_muller16(x: __m512i, y: __m512i, sigma: __m512) -> (__m512, __m512) {
+    // U = (k + 1)·step, k = x on the fine grid, x >> 8 on the coarse one.
+    let fine = _mm512_cmplt_epu32_mask(x, _mm512_set1_epi32(FINE as i32));
+    let k = _mm512_mask_mov_epi32(_mm512_srli_epi32::<8>(x), fine, x);
+    let kf = _mm512_cvtepi32_ps(_mm512_add_epi32(k, _mm512_set1_epi32(1)));
+    let step = _mm512_mask_blend_ps(fine, _mm512_set1_ps(COARSE_STEP), _mm512_set1_ps(FINE_STEP));
+    let u = _mm512_mul_ps(kf, step);
+    let r = _mm512_sqrt_ps(_mm512_mul_ps(_mm512_set1_ps(-2.0), ln16(u)));
+    let r = _mm512_mul_ps(r, sigma);
+    let a = _mm512_mul_ps(
+        _mm512_cvtepi32_ps(_mm512_srai_epi32::<8>(y)),
+        _mm512_set1_ps(ANGLE_STEP),
+    );
+    let a2 = _mm512_mul_ps(a, a);
+    let sin = _mm512_fmadd_ps(_mm512_set1_ps(SIN_P[0]), a2, _mm512_set1_ps(SIN_P[1]));
+    let sin = _mm512_fmadd_ps(sin, a2, _mm512_set1_ps(SIN_P[2]));
+    let sin = _mm512_fmadd_ps(_mm512_mul_ps(sin, a2), a, a);
+    let cos = _mm512_fmadd_ps(_mm512_set1_ps(COS_P[0]), a2, _mm512_set1_ps(COS_P[1]));
+    let cos = _mm512_fmadd_ps(cos, a2, _mm512_set1_ps(COS_P[2]));
+    let one_minus = _mm512_fnmadd_ps(_mm512_set1_ps(0.5), a2, _mm512_set1_ps(1.0));
+    let cos = _mm512_fmadd_ps(_mm512_mul_ps(cos, a2), a2, one_minus);
+    // Bit 0 of y negates z₀, bit 1 swaps the pair.
+    let zc = _mm512_castsi512_ps(_mm512_xor_si512(
+        _mm512_castps_si512(_mm512_mul_ps(r, cos)),
+        _mm512_slli_epi32::<31>(y),
+    ));
+    let zs = _mm512_mul_ps(r, sin);
+    let swap = _mm512_test_epi32_mask(y, _mm512_set1_epi32(2));
+    (
+        _mm512_mask_blend_ps(swap, zc, zs),
+        _mm512_mask_blend_ps(swap, zs, zc),
+    )
+}
+
+/// Sixteen blocks, 64 samples, per call.
+struct NormalAvx512;
+
+impl NormalBlocks for NormalAvx512 {
+    const BLOCKS: usize = 16;
+
+    #[inline(always)]
+    unsafe fn blocks(philox: &Philox, sigma: f32, c: u64, out: *mut f32) {
+        let w = philox16(philox, c);
+        // Lane 2b + q: pair q of block b, i.e. words (2q, 2q + 1).
+        let pick = _mm512_setr_epi32(0, 16, 2, 18, 4, 20, 6, 22, 8, 24, 10, 26, 12, 28, 14, 30);
+        // Lane l gives samples 2l and 2l + 1.
+        let lo = _mm512_setr_epi32(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
+        let hi = _mm512_setr_epi32(8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
+        for (h, w) in w.iter().enumerate() {
+            let x = _mm512_permutex2var_epi32(w[0], pick, w[2]);
+            let y = _mm512_permutex2var_epi32(w[1], pick, w[3]);
+            let (z0, z1) = box_muller16(x, y, _mm512_set1_ps(sigma));
+            let out = out.add(32 * h);
+            _mm512_storeu_ps(out, _mm512_permutex2var_ps(z0, lo, z1));
+            _mm512_storeu_ps(out.add(LANES), _mm512_permutex2var_ps(z0, hi, z1));
+        }
+    }
+}
+
+#[target_feature(enable = "avx512f")]
+unsafe fn normal_fill(seed: u64, offset: u64, sigma: f32, out: &mut [f32]) {
+    normal::fill::<NormalAvx512>(seed, offset, sigma, out);
+}
+
+/// The transform alone on given words (for the tests in `normal.rs`); the
+/// lengths are a multiple of 16.
+#[cfg(test)]
+#[target_feature(enable = "avx512f")]
+pub(crate) unsafe fn normal_pairs(
+    x: &[u32],
+    y: &[u32],
+    sigma: f32,
+    first: &mut [f32],
+    second: &mut [f32],
+) {
+    for i in (0..x.len()).step_by(LANES) {
+        let (z0, z1) = box_muller16(
+            _mm512_loadu_si512(x.as_ptr().add(i).cast()),
+            _mm512_loadu_si512(y.as_ptr().add(i).cast()),
+            _mm512_set1_ps(sigma),
+        );
+        _mm512_storeu_ps(first.as_mut_ptr().add(i), z0);
+        _mm512_storeu_ps(second.as_mut_ptr().add(i), z1);
     }
 }

@@ -9,6 +9,9 @@
 
 use crate::dispatch::Kernels;
 use crate::gemm::{self, Microkernel, Tile};
+use crate::normal::{self, NormalBlocks, Philox};
+use crate::normal::{ANGLE_STEP, COARSE_STEP, COS_P, FINE, FINE_STEP, LOG_P, PHILOX_M};
+use crate::normal::{SIN_P, SQRT_HALF_BITS};
 use crate::{Isa, Mat, MatMut, Unary};
 
 /// Lanes of the accumulator arrays (two SSE registers).
@@ -26,6 +29,7 @@ pub(crate) static KERNELS: Kernels = Kernels {
     unary_inplace,
     softmax,
     log_softmax,
+    normal_fill,
 };
 
 /// The 4×8 register tile of the fallback GEMM.
@@ -362,5 +366,134 @@ fn log_softmax(x: &[f32], y: &mut [f32]) {
     let lz = exp_shifted(x, m, y).ln();
     for (y, &x) in y.iter_mut().zip(x) {
         *y = (x - m) - lz;
+    }
+}
+
+// ---------------------------------------------------------------- normal
+
+/// Eight Philox blocks (32 samples) per call, in lane arrays the compiler
+/// vectorises (`pmuludq` for Philox, `sqrtps` and friends for the transform).
+struct NormalFallback;
+
+/// Blocks per call.
+const NB: usize = 8;
+
+impl NormalBlocks for NormalFallback {
+    const BLOCKS: usize = NB;
+
+    #[inline(always)]
+    unsafe fn blocks(philox: &Philox, sigma: f32, c: u64, out: *mut f32) {
+        // SAFETY: the caller hands out room for 4·NB samples.
+        let out = std::slice::from_raw_parts_mut(out, 4 * NB);
+        let w = philox_blocks(philox, c);
+        // Lane 2b + q: pair q of block b, i.e. words (2q, 2q + 1).
+        let (mut x, mut y) = ([0u32; 2 * NB], [0u32; 2 * NB]);
+        for b in 0..NB {
+            [x[2 * b], x[2 * b + 1]] = [w[0][b], w[2][b]];
+            [y[2 * b], y[2 * b + 1]] = [w[1][b], w[3][b]];
+        }
+        let (z0, z1) = box_muller(&x, &y, sigma);
+        for l in 0..2 * NB {
+            out[2 * l] = z0[l];
+            out[2 * l + 1] = z1[l];
+        }
+    }
+}
+
+/// Philox4x32-10 of blocks `c .. c + NB`: `w[word][block]`. Two blocks at a
+/// time with the words in `u64` lanes, masked to 32 bits before each
+/// multiply: the shape the SLP vectoriser turns into `pmuludq`, as the AVX
+/// paths do by hand.
+#[inline(always)]
+fn philox_blocks(philox: &Philox, c: u64) -> [[u32; NB]; 4] {
+    const LO: u64 = 0xffff_ffff;
+    let (m0, m1) = (PHILOX_M[0] as u64, PHILOX_M[1] as u64);
+    let mut w = [[0u32; NB]; 4];
+    for b in (0..NB).step_by(2) {
+        let ctr = [c + b as u64, c + b as u64 + 1];
+        let mut x0 = ctr.map(|v| v & LO);
+        let mut x1 = ctr.map(|v| v >> 32);
+        let (mut x2, mut x3) = ([0u64; 2], [0u64; 2]);
+        for k in &philox.keys {
+            let (k0, k1) = (k[0] as u64, k[1] as u64);
+            let p0 = [(x0[0] & LO) * m0, (x0[1] & LO) * m0];
+            let p1 = [(x2[0] & LO) * m1, (x2[1] & LO) * m1];
+            x0 = [(p1[0] >> 32) ^ x1[0] ^ k0, (p1[1] >> 32) ^ x1[1] ^ k0];
+            x2 = [(p0[0] >> 32) ^ x3[0] ^ k1, (p0[1] >> 32) ^ x3[1] ^ k1];
+            x1 = p1;
+            x3 = p0;
+        }
+        for (word, x) in w.iter_mut().zip([x0, x1, x2, x3]) {
+            [word[b], word[b + 1]] = x.map(|v| v as u32);
+        }
+    }
+    w
+}
+
+/// `ln u` for a normal `u > 0`: `u = 2ᵉ·(1 + f)` with `1 + f ∈ [√½, √2)` by
+/// integer arithmetic, then Cephes' polynomial.
+#[inline(always)]
+fn ln(u: f32) -> f32 {
+    let i = (u.to_bits() as i32).wrapping_sub(SQRT_HALF_BITS);
+    let e = (i >> 23) as f32;
+    let f = f32::from_bits(((i & 0x7f_ffff) + SQRT_HALF_BITS) as u32) - 1.0;
+    let z = f * f;
+    let mut p = LOG_P[0];
+    for c in &LOG_P[1..] {
+        p = p * f + c;
+    }
+    let t = p * z * f + e * LN2_LO;
+    let t = t - 0.5 * z;
+    (f + t) + e * LN2_HI
+}
+
+/// `(σ·z₀, σ·z₁)` of the Philox words `(x[l], y[l])` (the definition in
+/// `normal.rs`), as branch-free loops over the lanes for the vectoriser.
+#[inline(always)]
+fn box_muller<const N: usize>(x: &[u32; N], y: &[u32; N], sigma: f32) -> ([f32; N], [f32; N]) {
+    let mut r = [0.0f32; N];
+    for l in 0..N {
+        let fine = x[l] < FINE;
+        let k = if fine { x[l] } else { x[l] >> 8 };
+        let step = if fine { FINE_STEP } else { COARSE_STEP };
+        // k + 1 <= 2²⁴: exact in f32.
+        let u = (k + 1) as i32 as f32 * step;
+        r[l] = (-2.0 * ln(u)).sqrt() * sigma;
+    }
+    let (mut z0, mut z1) = ([0.0f32; N], [0.0f32; N]);
+    for l in 0..N {
+        let a = ((y[l] as i32) >> 8) as f32 * ANGLE_STEP;
+        let a2 = a * a;
+        let sin = (SIN_P[0] * a2 + SIN_P[1]) * a2 + SIN_P[2];
+        let sin = sin * a2 * a + a;
+        let cos = (COS_P[0] * a2 + COS_P[1]) * a2 + COS_P[2];
+        let cos = cos * a2 * a2 + (1.0 - 0.5 * a2);
+        // Bit 0 of y negates z₀, bit 1 swaps the pair.
+        let zc = f32::from_bits((r[l] * cos).to_bits() ^ (y[l] << 31));
+        let zs = r[l] * sin;
+        let swap = y[l] & 2 != 0;
+        z0[l] = if swap { zs } else { zc };
+        z1[l] = if swap { zc } else { zs };
+    }
+    (z0, z1)
+}
+
+fn normal_fill(seed: u64, offset: u64, sigma: f32, out: &mut [f32]) {
+    // SAFETY: plain Rust, any CPU; the table's method checked the range.
+    unsafe { normal::fill::<NormalFallback>(seed, offset, sigma, out) }
+}
+
+/// The transform alone on given words (for the tests in `normal.rs`).
+#[cfg(test)]
+pub(crate) fn normal_pairs(
+    x: &[u32],
+    y: &[u32],
+    sigma: f32,
+    first: &mut [f32],
+    second: &mut [f32],
+) {
+    for i in 0..x.len() {
+        let (z0, z1) = box_muller(&[x[i]], &[y[i]], sigma);
+        [first[i], second[i]] = [z0[0], z1[0]];
     }
 }

@@ -2,8 +2,9 @@
 //!
 //! Everything the BiLSTM tagger computes at batch size 1 reduces to a handful of
 //! kernels: GEMV (`y = αAx + βy`, also with `Aᵀ`), the rank-1 update `A += αxyᵀ`,
-//! GEMM on small and medium shapes, and element-wise non-linearities. This crate
-//! owns all of them and is the only crate of the workspace that uses `unsafe`.
+//! GEMM on small and medium shapes, element-wise non-linearities, and the
+//! Gaussian noise of training ([`normal_fill`]). This crate owns all of them
+//! and is the only crate of the workspace that uses `unsafe`.
 //!
 //! The public API is generic over [`Real`] (`f32` and `f64`) and safe: every
 //! function checks lengths and strides first and panics with the shapes in the
@@ -48,6 +49,7 @@ mod kernel_avx512;
 mod kernel_fallback;
 mod mat;
 pub mod naive;
+mod normal;
 mod real;
 
 pub use dispatch::{isa, kernels, resolve_isa, supported_isas, Isa, Kernels, ISA_ENV};
@@ -158,4 +160,27 @@ pub fn log_softmax<T: Real>(x: &[T], y: &mut [T]) {
         y.len()
     );
     T::log_softmax(x, y)
+}
+
+/// Fills `out` with independent N(0, σ²) samples that are a pure function of
+/// `(seed, index)`: `out[k] = σ·z(seed, k)`.
+///
+/// Counter-based (Philox4x32-10 bits, Box–Muller transform; the definition is
+/// in `normal.rs` and [`naive::normal_fill`]), so the same seed gives the same
+/// samples however the output is chunked (see [`normal_fill_at`]), and two
+/// seeds give unrelated streams. `|z| <= 6.67`, so every sample is finite
+/// when `6.67·σ` is. f32 runs on the active instruction set: one instruction
+/// set is bit-reproducible, different ones differ by polynomial rounding
+/// (below 1e-6·(1 + |z|)·σ); f64 evaluates the same definition with `std`'s
+/// `ln`, `sin` and `cos`.
+pub fn normal_fill<T: Real>(seed: u64, sigma: T, out: &mut [T]) {
+    normal_fill_at(seed, 0, sigma, out)
+}
+
+/// `out[k] = σ·z(seed, offset + k)`: the samples `offset .. offset + len` of
+/// the stream of [`normal_fill`], bit-identical to the same range of one big
+/// call. Panics if `offset + out.len()` overflows a `u64`.
+pub fn normal_fill_at<T: Real>(seed: u64, offset: u64, sigma: T, out: &mut [T]) {
+    normal::check_range(offset, out.len());
+    T::normal_fill(seed, offset, sigma, out)
 }

@@ -64,6 +64,8 @@ pub trait Real:
     fn softmax(x: &[Self], y: &mut [Self]);
     #[doc(hidden)]
     fn log_softmax(x: &[Self], y: &mut [Self]);
+    #[doc(hidden)]
+    fn normal_fill(seed: u64, offset: u64, sigma: Self, out: &mut [Self]);
 }
 
 macro_rules! scalar_math {
@@ -142,6 +144,9 @@ macro_rules! naive_kernels {
         fn log_softmax(x: &[Self], y: &mut [Self]) {
             naive::log_softmax(x, y)
         }
+        fn normal_fill(seed: u64, offset: u64, sigma: Self, out: &mut [Self]) {
+            naive::normal_fill(seed, offset, sigma, out)
+        }
     };
 }
 
@@ -184,5 +189,8 @@ impl Real for f32 {
     }
     fn log_softmax(x: &[Self], y: &mut [Self]) {
         dispatch::active().log_softmax(x, y)
+    }
+    fn normal_fill(seed: u64, offset: u64, sigma: Self, out: &mut [Self]) {
+        dispatch::active().normal_fill_at(seed, offset, sigma, out)
     }
 }
