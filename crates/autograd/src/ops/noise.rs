@@ -1,11 +1,14 @@
 //! `gaussian_noise`: `x + ε`, `ε ~ N(0, σ²)` drawn fresh for every element
 //! (training only; model-spec section 3). The gradient passes straight through.
+//!
+//! The noise comes from the vector kernel `cpu_kernels::normal_fill`, keyed by
+//! one `u64` drawn from the caller's generator: a call costs one draw however
+//! large `x` is, and the same generator state gives the same noise.
 
 use crate::tape::{Op, Var};
 use crate::Graph;
 use cpu_kernels::Real;
 use rand::Rng;
-use rand_distr::StandardNormal;
 
 impl<T: Real> Graph<'_, T> {
     /// `x + σ·z` with `z` standard normal from `rng`; `d/dx = 1`.
@@ -13,11 +16,10 @@ impl<T: Real> Graph<'_, T> {
         let (r, c) = self.shape(x);
         let needs = self.needs_grad(x);
         let out = self.push(Op::Noise(x), r, c, 0, needs);
+        let seed: u64 = rng.random();
         let (vals, y, _) = self.io(out);
-        for (y, &x) in y.iter_mut().zip(vals.get(x)) {
-            let z: f64 = rng.sample(StandardNormal);
-            *y = x + T::from_f64(sigma * z);
-        }
+        cpu_kernels::normal_fill(seed, T::from_f64(sigma), y);
+        cpu_kernels::axpy(T::ONE, vals.get(x), y);
         out
     }
 }
