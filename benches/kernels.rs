@@ -7,11 +7,17 @@
 //! element-wise group counts elements, not FLOPs. Forward shapes: GEMV 300×264
 //! (the LSTM gates from [x; h]), 300×100, 100×100, 20×200, 17×20 (a head);
 //! backward shapes are the same with `Aᵀ` and the weight-gradient GEMMs
-//! `dW += dYᵀ·X`. Run with
+//! `dW += dYᵀ·X`. The `normal` group counts samples of N(0, σ²): the
+//! Philox + Box–Muller kernel per instruction set against the scalar loop the
+//! noise op used before (`rand_distr::StandardNormal`, a ziggurat, on
+//! xoshiro256++). Run with
 //! `cargo bench -p qmtl-benches --bench kernels` (about two minutes).
 
 use cpu_kernels::{kernels, supported_isas, Kernels, Mat, MatMut, Unary};
 use criterion::{black_box, criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use rand::{Rng, SeedableRng};
+use rand_distr::StandardNormal;
+use rand_xoshiro::Xoshiro256PlusPlus;
 use std::time::Duration;
 
 fn fill(n: usize, seed: u32) -> Vec<f32> {
@@ -250,6 +256,54 @@ fn elementwise(c: &mut Criterion) {
     group.finish();
 }
 
+/// Gaussian noise at the sizes of the tagger's noise ops: the token inputs
+/// (20 tokens × 264) and one head's BiLSTM states (20 × 200).
+fn normal(c: &mut Criterion) {
+    let mut group = c.benchmark_group("normal");
+    for n in [4000, 5280] {
+        let mut y = vec![0.0f32; n];
+        group.throughput(Throughput::Elements(n as u64));
+        let mut seed = 0u64;
+        for k in tables() {
+            group.bench_function(
+                BenchmarkId::new(k.isa().name(), format!("n={n}")),
+                |bench| {
+                    bench.iter(|| {
+                        seed += 1;
+                        k.normal_fill(black_box(seed), 0.2, &mut y)
+                    })
+                },
+            );
+        }
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(1);
+        group.bench_function(
+            BenchmarkId::new("ziggurat_f64", format!("n={n}")),
+            |bench| {
+                bench.iter(|| {
+                    for y in y.iter_mut() {
+                        let z: f64 = rng.sample(StandardNormal);
+                        *y = (0.2 * z) as f32;
+                    }
+                    black_box(&y);
+                })
+            },
+        );
+        group.bench_function(
+            BenchmarkId::new("ziggurat_f32", format!("n={n}")),
+            |bench| {
+                bench.iter(|| {
+                    for y in y.iter_mut() {
+                        let z: f32 = rng.sample(StandardNormal);
+                        *y = 0.2 * z;
+                    }
+                    black_box(&y);
+                })
+            },
+        );
+    }
+    group.finish();
+}
+
 fn config() -> Criterion {
     Criterion::default()
         .sample_size(20)
@@ -260,6 +314,6 @@ fn config() -> Criterion {
 criterion_group! {
     name = benches;
     config = config();
-    targets = gemv_n, gemv_t, gemm, ger, elementwise
+    targets = gemv_n, gemv_t, gemm, ger, elementwise, normal
 }
 criterion_main!(benches);
