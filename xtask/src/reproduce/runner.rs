@@ -8,7 +8,7 @@ use anyhow::{Context, Result};
 use std::collections::VecDeque;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::Mutex;
 use std::time::Instant;
 
@@ -95,6 +95,26 @@ pub fn run(qmtl: &Path, runs_dir: &Path, jobs: Vec<Job>, workers: usize) -> Resu
     Ok(outcome.into_inner().unwrap())
 }
 
+/// Serialises reaping children, so that the change of this process's children
+/// CPU time around one reap is that child's CPU time alone.
+static REAP: Mutex<()> = Mutex::new(());
+
+/// Waits for `child` and measures the CPU seconds it used (None off Linux).
+fn wait_measured(mut child: Child) -> std::io::Result<(ExitStatus, Option<f64>)> {
+    let mut nap = 5;
+    loop {
+        let _reap = REAP.lock().unwrap_or_else(|e| e.into_inner());
+        let before = super::env::children_cpu_seconds();
+        if let Some(status) = child.try_wait()? {
+            let after = super::env::children_cpu_seconds();
+            return Ok((status, before.zip(after).map(|(b, a)| a - b)));
+        }
+        drop(_reap);
+        std::thread::sleep(std::time::Duration::from_millis(nap));
+        nap = (nap * 2).min(200);
+    }
+}
+
 /// Trains one run into a temporary folder and renames it into place. On failure
 /// the log is kept as `runs/.failed/<key>.log` and its path returned.
 fn run_one(qmtl: &Path, runs_dir: &Path, job: &Job) -> Result<(), PathBuf> {
@@ -122,19 +142,19 @@ fn run_one(qmtl: &Path, runs_dir: &Path, job: &Job) -> Result<(), PathBuf> {
     };
     let started = super::env::now_utc();
     let t = Instant::now();
-    let status = Command::new(qmtl)
+    let child = Command::new(qmtl)
         .args(&job.args)
         .arg("--out")
         .arg(&tmp)
         .stdin(Stdio::null())
         .stdout(log.try_clone().map(Stdio::from).unwrap_or(Stdio::null()))
         .stderr(Stdio::from(log))
-        .status();
-    match status {
-        Ok(s) if s.success() => {}
-        Ok(s) => return Err(fail(format!("qmtl train exited with {s}"))),
+        .spawn();
+    let cpu_seconds = match child.and_then(wait_measured) {
+        Ok((s, cpu)) if s.success() => cpu,
+        Ok((s, _)) => return Err(fail(format!("qmtl train exited with {s}"))),
         Err(e) => return Err(fail(format!("running {}: {e}", qmtl.display()))),
-    }
+    };
     let meta = serde_json::json!({
         "key": serde_json::from_str::<serde_json::Value>(&job.key_json).unwrap_or_default(),
         "label": job.spec.label(),
@@ -142,6 +162,7 @@ fn run_one(qmtl: &Path, runs_dir: &Path, job: &Job) -> Result<(), PathBuf> {
         "host": host(),
         "started": started,
         "wall_seconds": t.elapsed().as_secs_f64(),
+        "cpu_seconds": cpu_seconds,
         "git_revision": super::env::git_revision(),
     });
     let meta = serde_json::to_vec_pretty(&meta).unwrap_or_default();

@@ -9,7 +9,9 @@ use super::super::plan::Job;
 use super::{cell, Rep, Section};
 
 pub fn index(rep: &mut Rep, jobs: &[Job]) -> Result<Section> {
-    let mut csv = String::from("key,run,status,train_seconds,dev_avg,test_avg,git_revision,host\n");
+    let mut csv = String::from(
+        "key,run,status,train_seconds,cpu_seconds,dev_avg,test_avg,git_revision,host\n",
+    );
     let mut revisions: BTreeMap<String, usize> = BTreeMap::new();
     let mut finished = 0;
     for j in jobs {
@@ -35,10 +37,11 @@ pub fn index(rep: &mut Rep, jobs: &[Job]) -> Result<Section> {
             *revisions.entry(rev).or_default() += 1;
         }
         csv += &format!(
-            "{},{},{status},{},{},{},{},{}\n",
+            "{},{},{status},{},{},{},{},{},{}\n",
             j.key,
             j.spec.label(),
             cell(run.as_ref().map(|r| r.train_seconds)),
+            cell(meta.as_ref().and_then(|m| m["cpu_seconds"].as_f64())),
             cell(run.as_ref().map(|r| r.dev().avg)),
             cell(run.as_ref().map(|r| r.test.avg)),
             field("git_revision"),
