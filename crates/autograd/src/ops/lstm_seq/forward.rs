@@ -1,0 +1,136 @@
+//! The forward recurrence of the fused LSTM: the input projections of every
+//! step as one GEMM, then per step the recurrent products and the gates
+//! (equations in [`crate::lstm`]).
+
+use super::{acc_xwt, transpose, Saved};
+use crate::lstm::{LstmKind, LstmParams};
+use crate::tape::Vals;
+use cpu_kernels::{gemm, Mat, MatMut, Real, Unary};
+
+pub(super) fn forward<T: Real>(
+    vals: &Vals<'_, T>,
+    p: &LstmParams,
+    active: &[usize],
+    s: Saved<'_, T>,
+    rows: usize,
+    scratch: &mut Vec<T>,
+) {
+    let (h, gh, input) = (p.hidden, p.kind.gates() * p.hidden, p.input);
+    let value = |id| vals.params.get(id).value.as_slice();
+    let (wx, wh, b) = (value(p.wx), value(p.wh), value(p.b));
+    // With several sequences the per-step products are small GEMMs: give them
+    // the recurrent matrices transposed once, so they read them unpacked.
+    let peep = p.kind == LstmKind::Coupled;
+    let batched = active.first().is_some_and(|&a| a > 1);
+    if batched {
+        let need = gh * h + if peep { 2 * h * h } else { 0 };
+        if scratch.len() < need {
+            scratch.resize(need, T::ZERO);
+        }
+        let (wht, rest) = scratch.split_at_mut(gh * h);
+        transpose(wh, gh, h, wht);
+        if peep {
+            let (wcit, wcot) = rest.split_at_mut(h * h);
+            transpose(value(p.wci.unwrap()), h, h, wcit);
+            transpose(value(p.wco.unwrap()), h, h, wcot);
+        }
+    }
+    let wt = |i: usize, len: usize| batched.then(|| &scratch[i..i + len]);
+    let (wht, wcit, wcot) = (
+        wt(0, gh * h),
+        peep.then(|| wt(gh * h, h * h)).flatten(),
+        peep.then(|| wt(gh * h + h * h, h * h)).flatten(),
+    );
+    // Input projections of every step at once, plus the bias.
+    for row in s.act.chunks_exact_mut(gh) {
+        row.copy_from_slice(b);
+    }
+    if rows > 0 {
+        gemm(
+            T::ONE,
+            Mat::new(s.xp, rows, input),
+            Mat::new(wx, gh, input).t(),
+            T::ONE,
+            MatMut::new(s.act, rows, gh),
+        );
+    }
+    let one = T::ONE;
+    let mut start = 0;
+    let mut prev = 0;
+    for (t, &a) in active.iter().enumerate() {
+        let rr = start * h..(start + a) * h;
+        if t > 0 {
+            s.hprev[rr.clone()].copy_from_slice(&s.hp[prev * h..(prev + a) * h]);
+            s.cprev[rr.clone()].copy_from_slice(&s.c[prev * h..(prev + a) * h]);
+            acc_xwt(
+                Mat::new(&s.hprev[rr.clone()], a, h),
+                Mat::new(wh, gh, h),
+                wht,
+                &mut s.act[start * gh..],
+                gh,
+            );
+        }
+        let act = &mut s.act[start * gh..(start + a) * gh];
+        match p.kind {
+            LstmKind::Coupled => {
+                let (wci, wco) = (value(p.wci.unwrap()), value(p.wco.unwrap()));
+                if t > 0 {
+                    acc_xwt(
+                        Mat::new(&s.cprev[rr.clone()], a, h),
+                        Mat::new(wci, h, h),
+                        wcit,
+                        act,
+                        gh,
+                    );
+                }
+                for (r, ar) in act.chunks_exact_mut(gh).enumerate() {
+                    cpu_kernels::unary_inplace(Unary::Sigmoid, &mut ar[..h]);
+                    cpu_kernels::unary_inplace(Unary::Tanh, &mut ar[h..2 * h]);
+                    let (cp, c) = (
+                        &s.cprev[rr.start + r * h..][..h],
+                        &mut s.c[rr.start + r * h..][..h],
+                    );
+                    for k in 0..h {
+                        let (i, g) = (ar[k], ar[h + k]);
+                        c[k] = (one - i) * cp[k] + i * g;
+                    }
+                }
+                acc_xwt(
+                    Mat::new(&s.c[rr.clone()], a, h),
+                    Mat::new(wco, h, h),
+                    wcot,
+                    &mut act[2 * h..],
+                    gh,
+                );
+                for (r, ar) in act.chunks_exact_mut(gh).enumerate() {
+                    cpu_kernels::unary_inplace(Unary::Sigmoid, &mut ar[2 * h..3 * h]);
+                    let at = rr.start + r * h;
+                    cpu_kernels::unary(Unary::Tanh, &s.c[at..at + h], &mut s.tc[at..at + h]);
+                    for k in 0..h {
+                        s.hp[at + k] = ar[2 * h + k] * s.tc[at + k];
+                    }
+                }
+            }
+            LstmKind::Standard => {
+                for (r, ar) in act.chunks_exact_mut(gh).enumerate() {
+                    for v in &mut ar[h..2 * h] {
+                        *v += one; // forget bias
+                    }
+                    cpu_kernels::unary_inplace(Unary::Sigmoid, &mut ar[..3 * h]);
+                    cpu_kernels::unary_inplace(Unary::Tanh, &mut ar[3 * h..]);
+                    let at = rr.start + r * h;
+                    for k in 0..h {
+                        let (i, f, g) = (ar[k], ar[h + k], ar[3 * h + k]);
+                        s.c[at + k] = f * s.cprev[at + k] + i * g;
+                    }
+                    cpu_kernels::unary(Unary::Tanh, &s.c[at..at + h], &mut s.tc[at..at + h]);
+                    for k in 0..h {
+                        s.hp[at + k] = ar[2 * h + k] * s.tc[at + k];
+                    }
+                }
+            }
+        }
+        prev = start;
+        start += a;
+    }
+}

@@ -1,0 +1,231 @@
+//! `lstm_seq` / `lstm_last`: a whole LSTM direction over one or many sequences
+//! as a single op with a hand-written backward pass (equations in [`crate::lstm`]).
+//!
+//! Why fused: a sentence of 20 tokens through a BiLSTM is ~40 cell steps, and
+//! the character BiLSTM over its words ~300; as primitive ops that is thousands
+//! of nodes. Here the input projection of all steps is one GEMM, each step does
+//! only its recurrent products, and the weight gradients are accumulated once,
+//! after the backward recurrence, as GEMMs over all steps.
+//!
+//! Many sequences run together (the character LSTM over all words of a
+//! sentence): they are sorted by length, longest first, and laid out *packed*,
+//! step by step, so that at step `t` the sequences still running are a prefix
+//! and their rows are contiguous. Per packed row the op saves the input, the
+//! gate activations, the previous and new cell and output, and `tanh(c)`.
+
+mod backward;
+mod forward;
+
+pub(super) use backward::backward;
+use forward::forward;
+
+use crate::lstm::LstmParams;
+use crate::tape::{Op, Var};
+use crate::Graph;
+use cpu_kernels::{gemm, gemv, Mat, MatMut, Real};
+
+const NONE: usize = usize::MAX;
+
+impl<T: Real> Graph<'_, T> {
+    /// One direction over the rows of `x` (`T×input`, one row per step); returns
+    /// every step's output `h` (`T×hidden`) in `x`'s row order. With `reverse`
+    /// the steps run from the last row to the first.
+    pub fn lstm_seq(&mut self, p: &LstmParams, x: Var, reverse: bool) -> Var {
+        let n = self.shape(x).0;
+        self.lstm(p, x, &[n], reverse, false)
+    }
+
+    /// Many sequences stacked in the rows of `x` (`lengths` rows each, in
+    /// order); returns each sequence's last output (`len(lengths)×hidden`;
+    /// zeros for an empty sequence). With `reverse` each sequence is read
+    /// backwards, so its last output is the one at its first row.
+    pub fn lstm_last(&mut self, p: &LstmParams, x: Var, lengths: &[usize], reverse: bool) -> Var {
+        self.lstm(p, x, lengths, reverse, true)
+    }
+
+    fn lstm(
+        &mut self,
+        p: &LstmParams,
+        x: Var,
+        lengths: &[usize],
+        reverse: bool,
+        finals: bool,
+    ) -> Var {
+        let (rows, input) = self.shape(x);
+        assert_eq!(
+            input, p.input,
+            "lstm: input is {rows}x{input}, the cell expects {} columns",
+            p.input
+        );
+        assert_eq!(
+            lengths.iter().sum::<usize>(),
+            rows,
+            "lstm: lengths {lengths:?} do not add up to {rows} rows"
+        );
+        let (h, gh) = (p.hidden, p.kind.gates() * p.hidden);
+
+        // Packing: sequences by decreasing length; step t holds the first active[t].
+        let mut order: Vec<usize> = (0..lengths.len()).collect();
+        order.sort_by_key(|&s| std::cmp::Reverse(lengths[s]));
+        let starts: Vec<usize> = lengths
+            .iter()
+            .scan(0, |acc, &l| Some(std::mem::replace(acc, *acc + l)))
+            .collect();
+        let steps = lengths.iter().copied().max().unwrap_or(0);
+        let active: Vec<usize> = (0..steps)
+            .map(|t| lengths.iter().filter(|&&l| l > t).count())
+            .collect();
+        let mut xrow = Vec::with_capacity(rows);
+        let mut orow = Vec::with_capacity(rows);
+        for (t, &a) in active.iter().enumerate() {
+            for &s in &order[..a] {
+                let pos = if reverse { lengths[s] - 1 - t } else { t };
+                xrow.push(starts[s] + pos);
+                orow.push(match (finals, t + 1 == lengths[s]) {
+                    (false, _) => starts[s] + pos,
+                    (true, true) => s,
+                    (true, false) => NONE,
+                });
+            }
+        }
+        let ints = self.push_ints(active.iter().chain(&xrow).chain(&orow).copied());
+        let out_rows = if finals { lengths.len() } else { rows };
+        let op = Op::Lstm {
+            x,
+            p: *p,
+            ints,
+            steps,
+        };
+        let aux = Layout::new(rows, input, h, gh).len;
+        // Not zeroed: everything below is written before it is read, except
+        // the outputs of empty sequences and the (zero) state before step 0.
+        let out = self.push_with(op, out_rows, h, aux, true, false);
+
+        let (vals, y, aux, scratch) = self.io_scratch(out);
+        y.fill(T::ZERO);
+        let l = Layout::new(rows, input, h, gh);
+        let s = Saved::split(aux, &l);
+        for (r, &xr) in xrow.iter().enumerate() {
+            s.xp[r * input..(r + 1) * input]
+                .copy_from_slice(&vals.get(x)[xr * input..(xr + 1) * input]);
+        }
+        // The state before step 0 is zero (rows of step 0 come first).
+        let first = active.first().copied().unwrap_or(0) * h;
+        s.hprev[..first].fill(T::ZERO);
+        s.cprev[..first].fill(T::ZERO);
+        forward(&vals, p, &active, s, rows, scratch);
+        let hp = &aux[l.hp..l.hp + rows * h];
+        for (r, &o) in orow.iter().enumerate() {
+            if o != NONE {
+                y[o * h..(o + 1) * h].copy_from_slice(&hp[r * h..(r + 1) * h]);
+            }
+        }
+        out
+    }
+}
+
+/// Offsets of the saved arrays in a node's aux (P packed rows).
+struct Layout {
+    xp: usize,
+    act: usize,
+    c: usize,
+    tc: usize,
+    hprev: usize,
+    cprev: usize,
+    hp: usize,
+    len: usize,
+}
+
+impl Layout {
+    fn new(p: usize, input: usize, h: usize, gh: usize) -> Self {
+        let xp = 0;
+        let act = xp + p * input;
+        let c = act + p * gh;
+        let tc = c + p * h;
+        let hprev = tc + p * h;
+        let cprev = hprev + p * h;
+        let hp = cprev + p * h;
+        Layout {
+            xp,
+            act,
+            c,
+            tc,
+            hprev,
+            cprev,
+            hp,
+            len: hp + p * h,
+        }
+    }
+}
+
+/// The saved arrays, borrowed apart.
+struct Saved<'a, T> {
+    xp: &'a mut [T],
+    act: &'a mut [T],
+    c: &'a mut [T],
+    tc: &'a mut [T],
+    hprev: &'a mut [T],
+    cprev: &'a mut [T],
+    hp: &'a mut [T],
+}
+
+impl<'a, T> Saved<'a, T> {
+    fn split(aux: &'a mut [T], l: &Layout) -> Self {
+        let (xp, rest) = aux.split_at_mut(l.act);
+        let (act, rest) = rest.split_at_mut(l.c - l.act);
+        let (c, rest) = rest.split_at_mut(l.tc - l.c);
+        let (tc, rest) = rest.split_at_mut(l.hprev - l.tc);
+        let (hprev, rest) = rest.split_at_mut(l.cprev - l.hprev);
+        let (cprev, rest) = rest.split_at_mut(l.hp - l.cprev);
+        let hp = &mut rest[..l.len - l.hp];
+        Saved {
+            xp,
+            act,
+            c,
+            tc,
+            hprev,
+            cprev,
+            hp,
+        }
+    }
+}
+
+/// `y (n×m, ld) += x (n×k) · Wᵀ` for `W: m×k`, as a GEMV when `n = 1`. With
+/// `wt = Wᵀ` stored row-major (`k×m`) the GEMM reads it in place unpacked.
+fn acc_xwt<T: Real>(x: Mat<'_, T>, w: Mat<'_, T>, wt: Option<&[T]>, y: &mut [T], ld: usize) {
+    let (n, m, k) = (x.rows(), w.rows(), w.cols());
+    if n == 0 {
+        return;
+    }
+    let b = match wt {
+        Some(wt) => Mat::new(wt, k, m),
+        None => w.t(),
+    };
+    if n == 1 {
+        gemv(T::ONE, w, &x.data()[..x.cols()], T::ONE, &mut y[..m]);
+    } else {
+        gemm(T::ONE, x, b, T::ONE, MatMut::with_ld(y, n, m, ld));
+    }
+}
+
+/// `out = Wᵀ` for a row-major `rows×cols` `w`.
+fn transpose<T: Real>(w: &[T], rows: usize, cols: usize, out: &mut [T]) {
+    for (r, row) in w.chunks_exact(cols).enumerate() {
+        for (c, &v) in row.iter().enumerate() {
+            out[c * rows + r] = v;
+        }
+    }
+}
+
+/// `y (n×k) += x (n×m, ld) · W` for `W: m×k`, as a GEMV when `n = 1`.
+fn acc_xw<T: Real>(x: Mat<'_, T>, w: Mat<'_, T>, y: &mut [T]) {
+    let (n, k) = (x.rows(), w.cols());
+    if n == 0 {
+        return;
+    }
+    if n == 1 {
+        gemv(T::ONE, w.t(), &x.data()[..x.cols()], T::ONE, &mut y[..k]);
+    } else {
+        gemm(T::ONE, x, w, T::ONE, MatMut::new(y, n, k));
+    }
+}
