@@ -1,7 +1,7 @@
 //! LSTM cells (model-spec section 3): the parameters of one direction of one
 //! layer, how they start, and a cell built from primitive ops ([`cell`]) that
 //! documents the equations and serves as the reference for the fused sequence
-//! op in `ops/lstm_seq.rs`.
+//! op in `ops/lstm_seq/`.
 //!
 //! **Coupled LSTM** (the default; DyNet's `CoupledLSTMBuilder`), with `x` the
 //! input and `h`, `c` the previous output and cell (zero at the start):
