@@ -64,7 +64,7 @@ pub fn run(args: &[String]) -> Result<()> {
     let workers = o.jobs.min(env::cores());
     eprintln!(
         "reproduce: profile {}, {} datasets, {} runs: {} finished before, {} to run \
-         (roughly {} with {} parallel runs)",
+         (roughly {} with {} parallel runs on idle cores)",
         ctx.profile.name,
         ctx.datasets.len(),
         jobs.len(),

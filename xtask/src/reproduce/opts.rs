@@ -1,4 +1,5 @@
-//! The options of `cargo xtask reproduce`.
+//! The options of `cargo xtask reproduce`. Paths are made absolute here, because
+//! emitted job lines and `qmtl` children may run from another folder.
 
 use anyhow::{bail, Context, Result};
 use std::path::PathBuf;
@@ -123,7 +124,6 @@ pub fn parse(args: &[String]) -> Result<Opts> {
     if o.emit_jobs.is_some() && o.report_only {
         bail!("--emit-jobs and --report-only do not go together: emit, run the jobs, then --report-only");
     }
-    // Absolute paths: emitted job lines and qmtl children run from anywhere.
     o.results = abs(o.results);
     o.data_dir = o.data_dir.map(abs);
     o.qmtl = o.qmtl.map(abs);

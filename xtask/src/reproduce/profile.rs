@@ -53,12 +53,12 @@ impl Profile {
             "paper" => paper,
             "quick" => Profile {
                 name: "quick",
-                about: "every treebank in full, NER cut to 1000 sentences, 4 epochs, k = 10 \
+                about: "every treebank in full, NER cut to 3000 sentences, 4 epochs, k = 10 \
                         (and 1, 30), label noise 0/30%, ensemble(30) timed over 1 epoch",
                 epochs: 4,
                 timing_epochs: Some(1),
                 noise: vec![0.0, 0.3],
-                ner_max_sentences: Some(1000),
+                ner_max_sentences: Some(3000),
                 ..paper
             },
             "smoke" => Profile {

@@ -11,10 +11,10 @@ use std::time::{Duration, Instant};
 
 use super::plan::Job;
 
-/// Cost units (STL token-epochs) per second of one worker before any run has
-/// finished. Measured: the quick profile on Tamil-TTB, two runs at a time on two
-/// shared cores, did 3100-4300 units/s per run (STL ~4000, ensemble(10) ~3500).
-pub const INITIAL_RATE: f64 = 3500.0;
+/// Cost units (STL token-epochs) per CPU second of one run, before any run has
+/// finished. Measured: the whole quick profile (31 M units) took 3922 CPU
+/// seconds of runs, ~7900 units/s; a busy machine gives each run less than a core.
+pub const INITIAL_RATE: f64 = 7500.0;
 
 /// Rough wall time of `jobs` on `workers`: the total work spread over the
 /// workers, but never less than the longest run.

@@ -87,6 +87,19 @@ impl Rep<'_> {
         self.seeds(d, spec, f).map(|v| mean(&v))
     }
 
+    /// The mean over seeds of the CPU seconds the runner measured for the run of
+    /// `spec(seed)` (None if one has no `meta.json` with them).
+    pub fn cpu_seconds(&mut self, d: &Dataset, spec: impl Fn(u64) -> RunSpec) -> Option<f64> {
+        let v: Option<Vec<f64>> = self
+            .ctx
+            .profile
+            .seeds
+            .iter()
+            .map(|&s| self.store.meta(&spec(s).key(d))?["cpu_seconds"].as_f64())
+            .collect();
+        v.map(|v| mean(&v))
+    }
+
     /// Writes `<results>/<sub>/<name>` and returns its path relative to the report.
     pub fn file(&self, sub: &str, name: &str, text: &str) -> Result<String> {
         let dir = self.dir.join(sub);

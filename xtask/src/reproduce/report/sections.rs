@@ -76,9 +76,10 @@ pub fn assemble(ctx: &Ctx, s: &Summary, parts: &[Section]) -> String {
         s.executed,
         s.cpu_seconds.map_or("?".into(), |c| format!("{c:.1} s of"))
     );
-    md += "Training times (Figure 6) are measured inside each run and exclude evaluation; \
-           runs share the machine with `--jobs` others, and reused runs keep the times of \
-           the machine that made them (each record's `meta.json` names its host and revision).\n\n";
+    md += "Figure 6's wall-clock training times depend on what else ran on the machine \
+           (`--jobs` runs share it, and reused runs keep the times of the machine and moment \
+           that made them: each record's `meta.json` names its host, revision and CPU \
+           seconds); its CPU seconds do not.\n\n";
     md += "## Data\n\n";
     let present: Vec<&str> = ctx.datasets.iter().map(|d| d.name.as_str()).collect();
     md += &format!("Present and used: {}.", present.join(", "));

@@ -1,85 +1,140 @@
 //! Figure 6: training time of STL, Q-MTL(k) and the ensemble(k) for each k of
 //! the profile (section 3.2), as seconds per epoch on a log scale. Per epoch,
 //! because a profile may time the larger ensembles over fewer epochs; the
-//! paper's totals are 20 times these.
+//! paper's totals are 20 times these. Beside the wall-clock training time that
+//! `qmtl train` measures (the paper's quantity), the CPU seconds the runner
+//! measured per run (training and dev scoring) are plotted when every run has
+//! them: on a shared machine they are the faithful measure of cost, so the
+//! orderings are checked on them.
 
 use anyhow::Result;
 
 use super::plot::{Figure, Kind, Panel, Series};
 use super::{mean, verdict, Check, Rep, Section};
 
+const NAMES: [&str; 3] = ["STL", "Q-MTL", "ensemble"];
+
+/// One treebank's STL, Q-MTL(k), ensemble(k) per-epoch times.
+struct Row {
+    x: f64,
+    name: String,
+    wall: [f64; 3],
+    cpu: Option<[f64; 3]>,
+    epochs: [f64; 3],
+}
+
+fn rows(rep: &mut Rep, k: usize) -> Vec<Row> {
+    let ctx = rep.ctx;
+    let mut out = Vec::new();
+    for (x, d) in ctx.ud().enumerate() {
+        let (mut wall, mut cpu, mut epochs) = ([0.0; 3], Some([0.0; 3]), [0.0; 3]);
+        for i in 0..3 {
+            let spec = |s| ctx.timing(d, k, s)[i].clone();
+            let Some(v) = rep.seeds(d, spec, |r| (r.seconds_per_epoch(), r.epochs.len() as f64))
+            else {
+                break;
+            };
+            wall[i] = mean(&v.iter().map(|p| p.0).collect::<Vec<_>>());
+            epochs[i] = v[0].1;
+            cpu = cpu.zip(rep.cpu_seconds(d, spec)).map(|(mut c, s)| {
+                c[i] = s / epochs[i];
+                c
+            });
+            if i == 2 {
+                let name = d.name.clone();
+                out.push(Row {
+                    x: x as f64,
+                    name,
+                    wall,
+                    cpu,
+                    epochs,
+                });
+            }
+        }
+    }
+    out
+}
+
+fn panel(title: String, rows: &[Row], f: impl Fn(&Row) -> [f64; 3]) -> Panel {
+    Panel {
+        title,
+        series: (0..3)
+            .map(|i| Series {
+                name: NAMES[i].into(),
+                points: rows.iter().map(|r| (r.x, f(r)[i])).collect(),
+            })
+            .collect(),
+    }
+}
+
 pub fn fig6(rep: &mut Rep) -> Result<Section> {
     let ks = rep.ctx.profile.fig6_ks.clone();
-    let mut csv =
-        String::from("dataset,k,stl,qmtl,ensemble,epochs_stl,epochs_qmtl,epochs_ensemble\n");
-    let mut panels = Vec::new();
-    let mut checks = Vec::new();
-    let mut cats: Vec<String> = Vec::new();
-    let datasets: Vec<_> = rep.ctx.ud().cloned().collect();
+    let mut csv = String::from(
+        "dataset,k,stl,qmtl,ensemble,cpu_stl,cpu_qmtl,cpu_ensemble,epochs_stl,epochs_qmtl,epochs_ensemble\n",
+    );
+    let (mut wall_panels, mut cpu_panels, mut checks) = (vec![], vec![], vec![]);
     for &k in &ks {
-        let mut series: Vec<Series> = ["STL", "Q-MTL", "ensemble"]
-            .iter()
-            .map(|n| Series {
-                name: n.to_string(),
-                points: vec![],
-            })
-            .collect();
-        let mut ratios = Vec::new();
-        for d in &datasets {
-            let ctx = rep.ctx;
-            let mut v = Vec::new();
-            for i in 0..3 {
-                let spec = |s| ctx.timing(d, k, s)[i].clone();
-                let secs = rep.mean(d, spec, |r| r.seconds_per_epoch());
-                let epochs = rep.mean(d, spec, |r| r.epochs.len() as f64);
-                v.push(secs.zip(epochs));
-            }
-            let Some(v) = v.into_iter().collect::<Option<Vec<(f64, f64)>>>() else {
-                continue;
-            };
-            let x = match cats.iter().position(|c| *c == d.name) {
-                Some(x) => x,
-                None => {
-                    cats.push(d.name.clone());
-                    cats.len() - 1
-                }
-            } as f64;
-            for (s, &(secs, _)) in series.iter_mut().zip(&v) {
-                s.points.push((x, secs));
-            }
+        let rows = rows(rep, k);
+        for r in &rows {
+            let c = |i: usize| r.cpu.map_or(String::new(), |c| format!("{:.4}", c[i]));
             csv += &format!(
-                "{},{k},{:.4},{:.4},{:.4},{},{},{}\n",
-                d.name, v[0].0, v[1].0, v[2].0, v[0].1, v[1].1, v[2].1
+                "{},{k},{:.4},{:.4},{:.4},{},{},{},{},{},{}\n",
+                r.name,
+                r.wall[0],
+                r.wall[1],
+                r.wall[2],
+                c(0),
+                c(1),
+                c(2),
+                r.epochs[0],
+                r.epochs[1],
+                r.epochs[2]
             );
-            ratios.push((v[1].0 / v[0].0, v[2].0 / v[0].0));
         }
+        wall_panels.push(panel(
+            format!("k = {k}: training, wall clock"),
+            &rows,
+            |r| r.wall,
+        ));
+        let all_cpu = !rows.is_empty() && rows.iter().all(|r| r.cpu.is_some());
+        if all_cpu {
+            cpu_panels.push(panel(
+                format!("k = {k}: CPU (training + dev scoring)"),
+                &rows,
+                |r| r.cpu.unwrap(),
+            ));
+        }
+        let (what, t): (&str, Vec<[f64; 3]>) = if all_cpu {
+            ("CPU", rows.iter().map(|r| r.cpu.unwrap()).collect())
+        } else {
+            ("wall clock", rows.iter().map(|r| r.wall).collect())
+        };
+        let ratios: Vec<(f64, f64)> = t.iter().map(|v| (v[1] / v[0], v[2] / v[0])).collect();
         let n = ratios.len();
         let q = mean(&ratios.iter().map(|r| r.0).collect::<Vec<_>>());
         let e = mean(&ratios.iter().map(|r| r.1).collect::<Vec<_>>());
         let close = ratios.iter().filter(|r| r.0 < 2.0).count();
+        let kf = k as f64;
         let kfold = ratios
             .iter()
-            .filter(|r| r.1 > 0.6 * k as f64 && r.1 < 1.5 * k as f64)
+            .filter(|r| r.1 > 0.6 * kf && r.1 < 1.5 * kf)
             .count();
         checks.push(Check {
             claim: format!("Figure 6: Q-MTL({k}) trains about as fast as STL (under 2x)"),
             paper: "practically concur".into(),
-            ours: format!("{close} of {n} treebanks; mean ratio {q:.2}x"),
+            ours: format!("{close} of {n} treebanks; mean ratio {q:.2}x ({what})"),
             verdict: verdict(close, n),
         });
         checks.push(Check {
             claim: format!("Figure 6: ensemble({k}) costs about k = {k} times STL"),
             paper: format!("a factor of k = {k}"),
-            ours: format!("{kfold} of {n} treebanks within 0.6k-1.5k; mean ratio {e:.1}x"),
+            ours: format!("{kfold} of {n} treebanks within 0.6k-1.5k; mean ratio {e:.1}x ({what})"),
             verdict: verdict(kfold, n),
         });
-        panels.push(Panel {
-            title: format!("k = {k}"),
-            series,
-        });
     }
+    let cats: Vec<String> = rep.ctx.ud().map(|d| d.name.clone()).collect();
     let fig = Figure {
-        title: "Figure 6: training time per epoch (log scale)",
+        title: "Figure 6: time per epoch (log scale)",
         x_desc: "treebank",
         y_desc: "seconds per epoch",
         x_integer: false,
@@ -87,11 +142,14 @@ pub fn fig6(rep: &mut Rep) -> Result<Section> {
             categories: cats,
             log: true,
         },
-        panels,
+        panels: wall_panels.into_iter().chain(cpu_panels).collect(),
     };
     let mut md = String::from("## Figure 6: training times of STL, Q-MTL and the ensemble\n\n");
     md += &rep.figure("fig6", &fig, &csv)?;
-    md += "\nSeconds of training per epoch (evaluation excluded), one thread per run; an \
-           ensemble's time is the sum over its members.\n";
+    md += "\nTop: seconds of training per epoch as `qmtl train` measures them (wall clock, \
+           evaluation excluded; an ensemble's is the sum over its members), one thread per \
+           run. Bottom, when every run has it: CPU seconds per epoch of the whole run \
+           (training and dev scoring), which do not depend on what else the machine was \
+           doing; the orderings are checked on these when present.\n";
     Ok(Section { md, checks })
 }
