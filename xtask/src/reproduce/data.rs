@@ -26,6 +26,9 @@ pub struct Stats {
 pub struct Dataset {
     pub name: String,
     pub ner: bool,
+    /// The data folder its files were found in (passed to `qmtl train
+    /// --data-dir`, so a run finds the same files from any working folder).
+    pub root: Option<PathBuf>,
     pub sha256: [String; 3],
     pub stats: [Stats; 3],
 }
@@ -74,12 +77,34 @@ pub fn find(qmtl: &Path, data_dir: Option<&Path>, name: &str) -> Result<Option<D
         bail!("qmtl stats {name} did not list a train, a dev and a test file");
     };
     let sha256 = [sha256(&train)?, sha256(&dev)?, sha256(&test)?];
+    let root = data_root(name, &train);
     Ok(Some(Dataset {
         name: name.to_string(),
         ner: paper::NER.contains(&name),
+        root,
         sha256,
         stats,
     }))
+}
+
+/// The data root that holds `train`: its path minus the registry's relative path
+/// (`data/datasets.json`, e.g. `ud-2.2/UD_Tamil-TTB/ta_ttb-ud-train.conllu`).
+fn data_root(name: &str, train: &Path) -> Option<PathBuf> {
+    let text = std::fs::read_to_string(crate::root().join("data/datasets.json")).ok()?;
+    let registry: Value = serde_json::from_str(&text).ok()?;
+    let entry = registry["datasets"]
+        .as_array()?
+        .iter()
+        .find(|d| d["name"] == name)?;
+    let rel = Path::new(entry["train"]["path"].as_str()?);
+    if !train.ends_with(rel) {
+        return None;
+    }
+    let mut root = train.to_path_buf();
+    for _ in rel.components() {
+        root.pop();
+    }
+    Some(root)
 }
 
 /// The hex SHA-256 of a file.

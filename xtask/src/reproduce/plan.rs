@@ -30,7 +30,7 @@ pub fn plan(ctx: &Ctx, exps: &[Exp], data_dir: Option<&Path>) -> Vec<Job> {
             if seen.insert(key.clone()) {
                 jobs.push(Job {
                     key_json: spec.key_json(d),
-                    args: spec.args(data_dir),
+                    args: spec.args(d.root.as_deref().or(data_dir)),
                     cost: spec.cost(d),
                     spec,
                     key,
