@@ -7,7 +7,9 @@
 //! element-wise group counts elements, not FLOPs. Forward shapes: GEMV 300×264
 //! (the LSTM gates from [x; h]), 300×100, 100×100, 20×200, 17×20 (a head);
 //! backward shapes are the same with `Aᵀ` and the weight-gradient GEMMs
-//! `dW += dYᵀ·X`. The `normal` group counts samples of N(0, σ²): the
+//! `dW += dYᵀ·X`. GEMM also runs the heads' shapes (`x·Vᵀ`, `z·Wᵀ` and their
+//! backward), the LSTMs' input projections `X·Wxᵀ` and the character LSTM's
+//! batched 20×100·100×100. The `normal` group counts samples of N(0, σ²): the
 //! Philox + Box–Muller kernel per instruction set against the scalar loop the
 //! noise op used before (`rand_distr::StandardNormal`, a ziggurat, on
 //! xoshiro256++). Run with
@@ -129,64 +131,39 @@ struct GemmShape {
 }
 
 fn gemm(c: &mut Criterion) {
+    let shape = |name, m, n, k, ta, tb, beta| GemmShape {
+        name,
+        m,
+        n,
+        k,
+        ta,
+        tb,
+        beta,
+    };
     let shapes = [
-        GemmShape {
-            name: "300x100*100x20",
-            m: 300,
-            n: 20,
-            k: 100,
-            ta: false,
-            tb: false,
-            beta: 0.0,
-        },
-        GemmShape {
-            name: "160x100*100x300",
-            m: 160,
-            n: 300,
-            k: 100,
-            ta: false,
-            tb: false,
-            beta: 0.0,
-        },
+        shape("300x100*100x20", 300, 20, 100, false, false, 0.0),
+        shape("160x100*100x300", 160, 300, 100, false, false, 0.0),
         // Forward over a sentence: Y (T×300) = X (T×100)·Wᵀ.
-        GemmShape {
-            name: "Y=XWt T=20",
-            m: 20,
-            n: 300,
-            k: 100,
-            ta: false,
-            tb: true,
-            beta: 0.0,
-        },
+        shape("Y=XWt T=20", 20, 300, 100, false, true, 0.0),
+        // The word LSTM's input projection (T×264)·Wxᵀ and the character
+        // LSTM's over 160 characters (160×100)·Wxᵀ.
+        shape("Y=XWt 20x264*(300x264)t", 20, 300, 264, false, true, 0.0),
+        shape("Y=XWt 160x100*(300x100)t", 160, 300, 100, false, true, 0.0),
+        // A head: hidden layer x (20×200)·Vᵀ (V: 20×200), tag scores z (20×20)·Wᵀ (W: 17×20).
+        shape("head 20x200*(20x200)t", 20, 20, 200, false, true, 0.0),
+        shape("head 20x20*(17x20)t", 20, 17, 20, false, true, 0.0),
+        // The head's backward: dz = dy·W, dW = dyᵀ·z, dx = dh·V, dV = dhᵀ·x.
+        shape("head 20x17*17x20", 20, 20, 17, false, false, 0.0),
+        shape("head (20x17)t*20x20", 17, 20, 20, true, false, 1.0),
+        shape("head 20x20*20x200", 20, 200, 20, false, false, 0.0),
+        shape("head (20x20)t*20x200", 20, 200, 20, true, false, 1.0),
+        // The character LSTM's batched steps: 20 words by 100 units (ragged n).
+        shape("20x100*100x100", 20, 100, 100, false, false, 0.0),
         // Backward: dX (T×100) = dY (T×300)·W.
-        GemmShape {
-            name: "dX=dYW T=20",
-            m: 20,
-            n: 100,
-            k: 300,
-            ta: false,
-            tb: false,
-            beta: 0.0,
-        },
+        shape("dX=dYW T=20", 20, 100, 300, false, false, 0.0),
         // Weight gradient: dW (300×100) += dYᵀ (300×T)·X (T×100).
-        GemmShape {
-            name: "dW+=dYtX T=20",
-            m: 300,
-            n: 100,
-            k: 20,
-            ta: true,
-            tb: false,
-            beta: 1.0,
-        },
-        GemmShape {
-            name: "dW+=dYtX T=200",
-            m: 300,
-            n: 100,
-            k: 200,
-            ta: true,
-            tb: false,
-            beta: 1.0,
-        },
+        shape("dW+=dYtX T=20", 300, 100, 20, true, false, 1.0),
+        shape("dW+=dYtX T=200", 300, 100, 200, true, false, 1.0),
     ];
     let mut group = c.benchmark_group("gemm");
     for s in shapes {
