@@ -9,7 +9,8 @@
 //!
 //! - GEMM: the shared BLIS driver with an 8×48 register tile (24 accumulators,
 //!   3 loads of B and 8 broadcasts of A per 24 FMAs; it beat 12×32 by 5-20%
-//!   at the tagger's shapes), and 4/8 × 16/32/48 tiles for the ragged edges.
+//!   at the tagger's shapes), and 4/8 × 16/32/48 tiles for the ragged edges,
+//!   whose last vector of `B` may be a masked load (so `B` is read in place).
 //! - GEMV `y = Ax` (rows contiguous): eight dot products at a time.
 //! - GEMV `y = Aᵀx` (columns contiguous, the backward pass): column blocks of
 //!   up to 128 floats held in registers while the rows stream past, two rows
@@ -73,47 +74,111 @@ impl Microkernel for KernelAvx512 {
     const MR: usize = MR;
     const NR: usize = NR;
     const MC: usize = 18 * MR;
+    // A strip of one vector runs 8 broadcasts and a load per 8 FMAs, load
+    // bound at half speed: 48 + 4 columns run as 32 + 20 instead.
+    const NR_LEND: usize = LANES;
+
+    fn rows(mr: usize) -> usize {
+        if mr <= 4 {
+            4
+        } else {
+            MR
+        }
+    }
 
     #[target_feature(enable = "avx512f")]
     unsafe fn tile(t: &Tile) {
         // The smallest tile that covers mr×nr: at 160×300 or 300×100 the
         // edges would otherwise waste a tenth of the FLOPs on padding.
-        match (t.mr > 4, t.nr.div_ceil(LANES)) {
-            (false, 1) => tile_rv::<4, 1>(t),
-            (false, 2) => tile_rv::<4, 2>(t),
-            (false, _) => tile_rv::<4, 3>(t),
-            (true, 1) => tile_rv::<8, 1>(t),
-            (true, 2) => tile_rv::<8, 2>(t),
-            (true, _) => tile_rv::<8, 3>(t),
+        // A masked load costs a few percent even with every lane on, so only
+        // ragged columns read in place use one.
+        macro_rules! go {
+            ($r:literal, $nv:literal) => {
+                if t.nr % LANES == 0 || t.b_packed {
+                    tile_rv::<$r, $nv, false>(t)
+                } else {
+                    tile_rv::<$r, $nv, true>(t)
+                }
+            };
+        }
+        match (Self::rows(t.mr), t.nr.div_ceil(LANES)) {
+            (4, 1) => go!(4, 1),
+            (4, 2) => go!(4, 2),
+            (4, _) => go!(4, 3),
+            (_, 1) => go!(8, 1),
+            (_, 2) => go!(8, 2),
+            (_, _) => go!(8, 3),
+        }
+    }
+
+    #[target_feature(enable = "avx512f")]
+    unsafe fn pack_bt(dst: *mut f32, b: *const f32, ldb: usize, kc: usize, nr: usize) {
+        // 16×16 blocks: 16 columns loaded along p, transposed in registers,
+        // stored as 16 rows (columns past nr are loaded from the last one).
+        for j0 in (0..nr).step_by(LANES) {
+            let jn = LANES.min(nr - j0);
+            for p0 in (0..kc).step_by(LANES) {
+                let pn = LANES.min(kc - p0);
+                let m = mask(pn);
+                let mut v = [_mm512_setzero_ps(); LANES];
+                for (j, v) in v.iter_mut().enumerate() {
+                    let col = b.add((j0 + j.min(jn - 1)) * ldb + p0);
+                    *v = _mm512_maskz_loadu_ps(m, col);
+                }
+                let v = transpose16(v);
+                for (p, &v) in v.iter().enumerate().take(pn) {
+                    // j0 + 16 <= NR: the whole vector stays in the row.
+                    _mm512_storeu_ps(dst.add((p0 + p) * NR + j0), v);
+                }
+            }
         }
     }
 }
 
-/// One `R × 16·NV` tile (`R <= MR`, `NV <= 3`, covering `mr × nr`).
+/// One `R × 16·NV` tile (`R <= MR`, `NV <= 3`, covering `row0 + mr × nr`);
+/// `MASKED`: the last vector of `B` is loaded under a mask (ragged columns
+/// read in place).
 #[inline(always)]
-unsafe fn tile_rv<const R: usize, const NV: usize>(t: &Tile) {
+unsafe fn tile_rv<const R: usize, const NV: usize, const MASKED: bool>(t: &Tile) {
+    let last = mask(t.nr - (NV - 1) * LANES);
     // Two copies of the loop, one per layout of A, so each has constant strides.
     let acc = if t.rsa == 1 {
-        accumulate::<R, NV>(t.k, t.a, 1, t.csa, t.b, t.rsb)
+        accumulate::<R, NV, MASKED>(t.k, t.a, 1, t.csa, t.b, t.rsb, last)
     } else {
-        accumulate::<R, NV>(t.k, t.a, t.rsa, 1, t.b, t.rsb)
+        accumulate::<R, NV, MASKED>(t.k, t.a, t.rsa, 1, t.b, t.rsb, last)
     };
     let alpha = _mm512_set1_ps(t.alpha);
     if t.csc == 1 {
-        let mut masks = [0; NV];
-        for (v, m) in masks.iter_mut().enumerate() {
-            *m = mask(t.nr.saturating_sub(v * LANES).min(LANES));
-        }
+        let mut masks = [!0; NV];
+        masks[NV - 1] = last;
         let beta = _mm512_set1_ps(t.beta);
-        for (r, acc) in acc.iter().enumerate() {
-            if r < t.mr {
-                for (v, (&acc, &m)) in acc.iter().zip(&masks).enumerate() {
-                    let c = t.c.add(r * t.rsc).wrapping_add(v * LANES);
+        // Computed row r goes to row r - row0 of C when that is below mr.
+        // Constant-bound loops (not skip/take), so the unrolled stores read
+        // the accumulators from registers, and one of them for the usual
+        // row0 = 0 (fewer instructions per row, which count at k = 20).
+        macro_rules! store_row {
+            ($c:expr, $acc:expr) => {
+                for (v, (&acc, &m)) in $acc.iter().zip(&masks).enumerate() {
+                    let c = $c.wrapping_add(v * LANES);
                     let mut out = _mm512_mul_ps(alpha, acc);
                     if t.beta != 0.0 {
                         out = _mm512_fmadd_ps(beta, _mm512_maskz_loadu_ps(m, c), out);
                     }
                     _mm512_mask_storeu_ps(c, m, out);
+                }
+            };
+        }
+        if t.row0 == 0 {
+            for (r, acc) in acc.iter().enumerate() {
+                if r < t.mr {
+                    store_row!(t.c.add(r * t.rsc), acc);
+                }
+            }
+        } else {
+            let c0 = t.c.wrapping_sub(t.row0 * t.rsc);
+            for (r, acc) in acc.iter().enumerate() {
+                if r.wrapping_sub(t.row0) < t.mr {
+                    store_row!(c0.wrapping_add(r * t.rsc), acc);
                 }
             }
         }
@@ -131,21 +196,28 @@ unsafe fn tile_rv<const R: usize, const NV: usize>(t: &Tile) {
     }
 }
 
-/// `Σₚ A(·,p) ⊗ B(p,·)` for one tile, accumulators in registers.
+/// `Σₚ A(·,p) ⊗ B(p,·)` for one tile, accumulators in registers (the last
+/// vector of each row of `B` under the mask `last` when `MASKED`).
 #[inline(always)]
-unsafe fn accumulate<const R: usize, const NV: usize>(
+unsafe fn accumulate<const R: usize, const NV: usize, const MASKED: bool>(
     k: usize,
     a: *const f32,
     rsa: usize,
     csa: usize,
     b: *const f32,
     rsb: usize,
+    last: __mmask16,
 ) -> [[__m512; NV]; R] {
     let mut acc = [[_mm512_setzero_ps(); NV]; R];
     for p in 0..k {
         let mut bv = [_mm512_setzero_ps(); NV];
         for (v, bv) in bv.iter_mut().enumerate() {
-            *bv = _mm512_loadu_ps(b.add(p * rsb + v * LANES));
+            let src = b.add(p * rsb + v * LANES);
+            *bv = if MASKED && v + 1 == NV {
+                _mm512_maskz_loadu_ps(last, src)
+            } else {
+                _mm512_loadu_ps(src)
+            };
         }
         for (r, acc) in acc.iter_mut().enumerate() {
             let av = _mm512_set1_ps(*a.add(r * rsa + p * csa));
@@ -155,6 +227,38 @@ unsafe fn accumulate<const R: usize, const NV: usize>(
         }
     }
     acc
+}
+
+/// The transpose of the 16×16 block whose row `i` is `r[i]`.
+#[inline(always)]
+unsafe fn transpose16(r: [__m512; LANES]) -> [__m512; LANES] {
+    // Interleave pairs of rows, then 2×2 blocks within 128-bit lanes, then
+    // the 128-bit lanes themselves in two steps.
+    let mut t = [_mm512_setzero_ps(); LANES];
+    for i in (0..LANES).step_by(2) {
+        t[i] = _mm512_unpacklo_ps(r[i], r[i + 1]);
+        t[i + 1] = _mm512_unpackhi_ps(r[i], r[i + 1]);
+    }
+    let mut u = [_mm512_setzero_ps(); LANES];
+    for i in (0..LANES).step_by(4) {
+        u[i] = _mm512_shuffle_ps::<0x44>(t[i], t[i + 2]);
+        u[i + 1] = _mm512_shuffle_ps::<0xEE>(t[i], t[i + 2]);
+        u[i + 2] = _mm512_shuffle_ps::<0x44>(t[i + 1], t[i + 3]);
+        u[i + 3] = _mm512_shuffle_ps::<0xEE>(t[i + 1], t[i + 3]);
+    }
+    let mut w = [_mm512_setzero_ps(); LANES];
+    for h in [0, 8] {
+        for i in 0..4 {
+            w[h + i] = _mm512_shuffle_f32x4::<0x88>(u[h + i], u[h + 4 + i]);
+            w[h + 4 + i] = _mm512_shuffle_f32x4::<0xDD>(u[h + i], u[h + 4 + i]);
+        }
+    }
+    let mut out = [_mm512_setzero_ps(); LANES];
+    for i in 0..8 {
+        out[i] = _mm512_shuffle_f32x4::<0x88>(w[i], w[8 + i]);
+        out[8 + i] = _mm512_shuffle_f32x4::<0xDD>(w[i], w[8 + i]);
+    }
+    out
 }
 
 #[target_feature(enable = "avx512f")]

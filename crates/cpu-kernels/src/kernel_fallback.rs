@@ -35,31 +35,64 @@ pub(crate) static KERNELS: Kernels = Kernels {
 /// The 4×8 register tile of the fallback GEMM.
 pub(crate) struct KernelFallback;
 
+const MR: usize = KernelFallback::MR;
+const NR: usize = KernelFallback::NR;
+
 impl Microkernel for KernelFallback {
     const MR: usize = 4;
     const NR: usize = 8;
     const MC: usize = 128;
+    const STORES_BY_ELEMENT: bool = true;
+
+    fn rows(_mr: usize) -> usize {
+        MR
+    }
 
     unsafe fn tile(t: &Tile) {
-        const MR: usize = KernelFallback::MR;
-        const NR: usize = KernelFallback::NR;
-        let mut acc = [[0.0f32; NR]; MR];
-        for p in 0..t.k {
-            let b: [f32; NR] = std::ptr::read_unaligned(t.b.add(p * t.rsb).cast());
-            for (r, row) in acc.iter_mut().enumerate() {
-                let a = *t.a.add(r * t.rsa + p * t.csa);
-                for (acc, &b) in row.iter_mut().zip(&b) {
-                    *acc += a * b;
-                }
-            }
+        if t.nr == NR || t.b_packed {
+            tile_nr::<true>(t)
+        } else {
+            tile_nr::<false>(t)
         }
-        for row in &mut acc {
-            for v in row {
-                *v *= t.alpha;
-            }
-        }
-        gemm::store_strided(acc.as_flattened(), NR, t);
     }
+
+    unsafe fn pack_bt(dst: *mut f32, b: *const f32, ldb: usize, kc: usize, nr: usize) {
+        gemm::pack_bt_columns::<NR>(dst, b, ldb, kc, nr);
+    }
+}
+
+/// One tile; `WHOLE`: every row of `B` has NR readable floats, otherwise
+/// only `nr` (ragged columns read in place).
+///
+/// # Safety
+/// As for [`Microkernel::tile`].
+#[inline(always)]
+unsafe fn tile_nr<const WHOLE: bool>(t: &Tile) {
+    let mut acc = [[0.0f32; NR]; MR];
+    for p in 0..t.k {
+        let row = t.b.add(p * t.rsb);
+        let b: [f32; NR] = if WHOLE {
+            std::ptr::read_unaligned(row.cast())
+        } else {
+            let mut b = [0.0f32; NR];
+            for (j, b) in b.iter_mut().enumerate().take(t.nr) {
+                *b = *row.add(j);
+            }
+            b
+        };
+        for (r, row) in acc.iter_mut().enumerate() {
+            let a = *t.a.add(r * t.rsa + p * t.csa);
+            for (acc, &b) in row.iter_mut().zip(&b) {
+                *acc += a * b;
+            }
+        }
+    }
+    for row in &mut acc {
+        for v in row {
+            *v *= t.alpha;
+        }
+    }
+    gemm::store_strided(acc.as_flattened(), NR, t);
 }
 
 /// # Safety

@@ -258,3 +258,39 @@ fn tagger_shapes() {
         }
     });
 }
+
+#[test]
+fn path_boundaries() {
+    // Around every switch of the driver, on every instruction set: packing
+    // a column-major `B` (ragged k and n), the transposed problem for a
+    // narrow `C` (n <= 16 <= m), the ragged last row strip read in place
+    // (moved up) or packed (m below a tile), and the masked last column strip.
+    for_each_isa("gemm path_boundaries", |kern| {
+        let sizes = [1, 2, 3, 4, 5, 7, 8, 9, 16, 17, 20, 21, 33, 64, 65];
+        let depths = [8, 15, 16, 17, 31, 32, 33, 63, 64, 65, 199, 200];
+        let mut v = 0;
+        for m in sizes {
+            for n in sizes {
+                for k in depths {
+                    for ta in [false, true] {
+                        let (alpha, beta) = ALPHA_BETA[v % ALPHA_BETA.len()];
+                        let pad = [0, 3, 1, 0, 5][v % 5];
+                        let tb = true;
+                        let c = Case {
+                            m,
+                            n,
+                            k,
+                            ta,
+                            tb,
+                            pad,
+                            alpha,
+                            beta,
+                        };
+                        check(kern, c);
+                        v += 1;
+                    }
+                }
+            }
+        }
+    });
+}
