@@ -11,6 +11,8 @@
 //!   3 loads of B and 8 broadcasts of A per 24 FMAs; it beat 12×32 by 5-20%
 //!   at the tagger's shapes), and 4/8 × 16/32/48 tiles for the ragged edges,
 //!   whose last vector of `B` may be a masked load (so `B` is read in place).
+//!   `A·Bᵀ` with short rows of `C` runs as 4×4 blocks of dot products along
+//!   `k`, reduced by one 45-instruction transposing tree per block.
 //! - GEMV `y = Ax` (rows contiguous): eight dot products at a time.
 //! - GEMV `y = Aᵀx` (columns contiguous, the backward pass): column blocks of
 //!   up to 128 floats held in registers while the rows stream past, two rows
@@ -21,7 +23,7 @@
 //!   pairs: 32 samples per step.
 
 use crate::dispatch::Kernels;
-use crate::gemm::{self, Microkernel, Tile};
+use crate::gemm::{self, Dots, Microkernel, Tile};
 use crate::kernel_fallback::{EXP_HI, EXP_LO, EXP_P, LN2_HI, LN2_LO, LOG2E, TANH_P, TANH_SMALL};
 use crate::normal::{self, NormalBlocks, Philox};
 use crate::normal::{ANGLE_STEP, COARSE_STEP, COS_P, FINE, FINE_STEP, LOG_P, PHILOX_M};
@@ -86,6 +88,22 @@ impl Microkernel for KernelAvx512 {
         }
     }
 
+    fn dots_win(m: usize, n: usize, k: usize) -> bool {
+        // From a grid of m, n in 4..300 and k in 8..264 against packing Bᵀ
+        // (16×16 transposes): packing costs n·k whatever m is and pads n to
+        // whole vectors; the dots pad k to whole vectors and reduce once per
+        // 16 outputs, so they win for a short side against a long k.
+        match (m, n) {
+            (..=4, _) => n <= 20 || k >= 32 || (k >= 16 && n <= 32),
+            (..=8, _) => n <= 8 || k >= 64 || (k >= 32 && n <= 32) || (k >= 16 && n <= 20),
+            (_, ..=4) => k >= 16,
+            (_, ..=8) => k >= 64 || (k >= 32 && m <= 100),
+            (..=20, _) => (k >= 32 && n <= 20) || (k >= 200 && n <= 100) || k >= 256,
+            (..=32, _) => k >= 200 && n <= 20,
+            _ => false,
+        }
+    }
+
     #[target_feature(enable = "avx512f")]
     unsafe fn tile(t: &Tile) {
         // The smallest tile that covers mr×nr: at 160×300 or 300×100 the
@@ -132,6 +150,11 @@ impl Microkernel for KernelAvx512 {
                 }
             }
         }
+    }
+
+    #[target_feature(enable = "avx512f")]
+    unsafe fn dots(d: &Dots) {
+        dots_4x4(d);
     }
 }
 
@@ -259,6 +282,133 @@ unsafe fn transpose16(r: [__m512; LANES]) -> [__m512; LANES] {
         out[8 + i] = _mm512_shuffle_f32x4::<0xDD>(w[i], w[8 + i]);
     }
     out
+}
+
+/// Rows of `A` and of `Bᵀ` per block of the inner-product path.
+const DOT: usize = 4;
+
+/// `C = α·A·Bᵀ + β·C` as 4×4 blocks of dot products along `k` (16 accumulators,
+/// 8 loads per 16 FMAs), each block reduced once at the end.
+#[inline(always)]
+unsafe fn dots_4x4(d: &Dots) {
+    // Sweep the larger operand once, re-reading the smaller one from cache.
+    if d.m <= d.n {
+        for j in (0..d.n).step_by(DOT) {
+            for i in (0..d.m).step_by(DOT) {
+                dot_tile(d, i, j);
+            }
+        }
+    } else {
+        for i in (0..d.m).step_by(DOT) {
+            for j in (0..d.n).step_by(DOT) {
+                dot_tile(d, i, j);
+            }
+        }
+    }
+}
+
+/// The block of `C` at `(i, j)`, at most 4×4.
+#[inline(always)]
+unsafe fn dot_tile(d: &Dots, i: usize, j: usize) {
+    let (ra, rb) = (DOT.min(d.m - i), DOT.min(d.n - j));
+    let sums = dot_block(
+        d.k,
+        gemm::dot_rows_of(d.a, d.lda, i, ra),
+        gemm::dot_rows_of(d.b, d.ldb, j, rb),
+    );
+    // Lane 4r + s holds C(i + r, j + s): row r is stored from `c + r·ldc - 4r`
+    // under the lanes 4r .. 4r + rb.
+    let mut out = _mm512_mul_ps(_mm512_set1_ps(d.alpha), sums);
+    let c = d.c.add(i * d.ldc + j);
+    let cols = mask(rb);
+    if d.beta != 0.0 {
+        let mut old = _mm512_setzero_ps();
+        for r in 0..ra {
+            let row = c.add(r * d.ldc).wrapping_sub(DOT * r);
+            old = _mm512_mask_loadu_ps(old, cols << (DOT * r), row);
+        }
+        out = _mm512_fmadd_ps(_mm512_set1_ps(d.beta), old, out);
+    }
+    for r in 0..ra {
+        let row = c.add(r * d.ldc).wrapping_sub(DOT * r);
+        _mm512_mask_storeu_ps(row, cols << (DOT * r), out);
+    }
+}
+
+/// The 16 dot products of `k` floats at `a[r]` and `b[s]`, the sum of
+/// `a[r]·b[s]` in lane `4r + s`.
+#[inline(always)]
+unsafe fn dot_block(k: usize, a: [*const f32; DOT], b: [*const f32; DOT]) -> __m512 {
+    // acc[s][r]: the order `reduce16` turns into lane 4r + s.
+    let mut acc = [[_mm512_setzero_ps(); DOT]; DOT];
+    let mut p = 0;
+    while p + LANES <= k {
+        let mut av = [_mm512_setzero_ps(); DOT];
+        for (av, &a) in av.iter_mut().zip(&a) {
+            *av = _mm512_loadu_ps(a.add(p));
+        }
+        for (acc, &b) in acc.iter_mut().zip(&b) {
+            let bv = _mm512_loadu_ps(b.add(p));
+            for (acc, &av) in acc.iter_mut().zip(&av) {
+                *acc = _mm512_fmadd_ps(av, bv, *acc);
+            }
+        }
+        p += LANES;
+    }
+    if p < k {
+        let m = mask(k - p);
+        let mut av = [_mm512_setzero_ps(); DOT];
+        for (av, &a) in av.iter_mut().zip(&a) {
+            *av = _mm512_maskz_loadu_ps(m, a.add(p));
+        }
+        for (acc, &b) in acc.iter_mut().zip(&b) {
+            let bv = _mm512_maskz_loadu_ps(m, b.add(p));
+            for (acc, &av) in acc.iter_mut().zip(&av) {
+                *acc = _mm512_fmadd_ps(av, bv, *acc);
+            }
+        }
+    }
+    reduce16(acc)
+}
+
+/// The 16 lane sums of `acc[s][r]` in lane `4r + s`, with one transposing tree
+/// of shuffles and adds (45 instructions for 16 reductions).
+#[inline(always)]
+unsafe fn reduce16(acc: [[__m512; DOT]; DOT]) -> __m512 {
+    let v = acc.as_flattened();
+    // 16 → 8: vector q holds v[2q] in its low half and v[2q + 1] in its high
+    // half, 8 partial sums each.
+    let mut h = [_mm512_setzero_ps(); 8];
+    for (q, h) in h.iter_mut().enumerate() {
+        let (x, y) = (v[2 * q], v[2 * q + 1]);
+        *h = _mm512_add_ps(
+            _mm512_shuffle_f32x4::<0b01_00_01_00>(x, y),
+            _mm512_shuffle_f32x4::<0b11_10_11_10>(x, y),
+        );
+    }
+    // 8 → 4: 128-bit lane l of vector t holds 4 partial sums of v[4t + l].
+    let mut q = [_mm512_setzero_ps(); 4];
+    for (t, q) in q.iter_mut().enumerate() {
+        let (x, y) = (h[2 * t], h[2 * t + 1]);
+        *q = _mm512_add_ps(
+            _mm512_shuffle_f32x4::<0b10_00_10_00>(x, y),
+            _mm512_shuffle_f32x4::<0b11_01_11_01>(x, y),
+        );
+    }
+    // 4 → 2: lane l of vector u holds 2 partial sums of v[8u + l], then of v[8u + 4 + l].
+    let mut w = [_mm512_setzero_ps(); 2];
+    for (u, w) in w.iter_mut().enumerate() {
+        let (x, y) = (q[2 * u], q[2 * u + 1]);
+        *w = _mm512_add_ps(
+            _mm512_shuffle_ps::<0b01_00_01_00>(x, y),
+            _mm512_shuffle_ps::<0b11_10_11_10>(x, y),
+        );
+    }
+    // 2 → 1: lane 4l + s holds the sum of v[4s + l].
+    _mm512_add_ps(
+        _mm512_shuffle_ps::<0b10_00_10_00>(w[0], w[1]),
+        _mm512_shuffle_ps::<0b11_01_11_01>(w[0], w[1]),
+    )
 }
 
 #[target_feature(enable = "avx512f")]

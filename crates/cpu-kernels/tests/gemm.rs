@@ -261,13 +261,18 @@ fn tagger_shapes() {
 
 #[test]
 fn path_boundaries() {
-    // Around every switch of the driver, on every instruction set: packing
-    // a column-major `B` (ragged k and n), the transposed problem for a
-    // narrow `C` (n <= 16 <= m), the ragged last row strip read in place
-    // (moved up) or packed (m below a tile), and the masked last column strip.
+    // Around every switch of the driver, on every instruction set (sizes
+    // either side of 4, 8, 16, 20, 32 and 100, depths either side of 16·j
+    // and 256): the inner-product path for `A·Bᵀ` and its ragged k tails,
+    // packing a column-major `B` (ragged k and n), the transposed problem
+    // for a narrow `C` (n <= 16 <= m), the ragged last row strip read in
+    // place (moved up) or packed (m below a tile), and the masked last
+    // column strip.
     for_each_isa("gemm path_boundaries", |kern| {
-        let sizes = [1, 2, 3, 4, 5, 7, 8, 9, 16, 17, 20, 21, 33, 64, 65];
-        let depths = [8, 15, 16, 17, 31, 32, 33, 63, 64, 65, 199, 200];
+        let sizes = [
+            1, 2, 3, 4, 5, 7, 8, 9, 16, 17, 20, 21, 32, 33, 64, 65, 100, 101,
+        ];
+        let depths = [8, 15, 16, 17, 31, 32, 33, 63, 64, 65, 199, 200, 255, 256];
         let mut v = 0;
         for m in sizes {
             for n in sizes {
