@@ -14,6 +14,7 @@ pub fn index(rep: &mut Rep, jobs: &[Job]) -> Result<Section> {
     );
     let mut revisions: BTreeMap<String, usize> = BTreeMap::new();
     let mut finished = 0;
+    let (mut cpu, mut with_cpu) = (0.0, 0);
     for j in jobs {
         let run = match rep.store.load(&j.key) {
             Ok(r) => r.cloned(),
@@ -26,6 +27,10 @@ pub fn index(rep: &mut Rep, jobs: &[Job]) -> Result<Section> {
                 .unwrap_or_default()
         };
         let status = if run.is_some() { "finished" } else { "pending" };
+        if let Some(c) = meta.as_ref().and_then(|m| m["cpu_seconds"].as_f64()) {
+            cpu += c;
+            with_cpu += 1;
+        }
         if run.is_some() {
             finished += 1;
             let rev = field("git_revision");
@@ -56,14 +61,16 @@ pub fn index(rep: &mut Rep, jobs: &[Job]) -> Result<Section> {
     let md = format!(
         "## Runs\n\n{} runs in this report, {finished} finished; each is `runs/<key>/` \
          (`run.json` from `qmtl train`, `model.qmtl`, `train.log`, `meta.json`). \
-         Index: [{link}]({link}). Records made by git revision{}: {}.\n",
+         Index: [{link}]({link}). Records made by git revision{}: {}. CPU time of the \
+         {with_cpu} runs that recorded it: {:.0} s.\n",
         jobs.len(),
         if revs.len() == 1 { "" } else { "s" },
         if revs.is_empty() {
             "none yet".into()
         } else {
             revs.join(", ")
-        }
+        },
+        cpu
     );
     Ok(Section { md, checks: vec![] })
 }
