@@ -3,6 +3,10 @@
 //! character BiLSTM 100, word BiLSTM 100, MLP heads of 20, 17 tags, for
 //! k = 1, 10 and 30 heads (k = 10 is the yardstick; the others show
 //! the cost of adding heads). Throughput is in tokens per second.
+//!
+//! The `heads` group isolates what each head adds: the fused heads loss
+//! (noise, MLP, softmax, NLL, all gradients) and its backward pass on fixed
+//! 20×200 shared states, for k = 1, 10 and 30; per-head cost = time / k.
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use models::config::Sizes;
@@ -57,5 +61,50 @@ fn train_step(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, train_step);
+fn heads(c: &mut Criterion) {
+    use autograd::{Grads, Graph, Head, Init, ParamStore, Tape};
+    use rand::{Rng, SeedableRng};
+    let (d, m, tags) = (200, 20, 17);
+    let mut group = c.benchmark_group("heads");
+    group.sample_size(30);
+    for k in [1, 10, 30] {
+        let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(1);
+        let mut s = ParamStore::<f32>::new();
+        let h = s.dense("h", TOKENS, d, Init::Glorot, &mut rng);
+        let ids: Vec<_> = (0..k)
+            .map(|j| {
+                (
+                    s.dense(&format!("V{j}"), m, d, Init::Glorot, &mut rng),
+                    s.dense(&format!("bV{j}"), 1, m, Init::Glorot, &mut rng),
+                    s.dense(&format!("W{j}"), tags, m, Init::Glorot, &mut rng),
+                    s.dense(&format!("bW{j}"), 1, tags, Init::Glorot, &mut rng),
+                )
+            })
+            .collect();
+        let gold: Vec<usize> = (0..TOKENS).map(|i| i % tags).collect();
+        let (mut tape, mut grads) = (Tape::new(), Grads::new(&s));
+        group.throughput(Throughput::Elements(k as u64));
+        group.bench_function(format!("k{k}_20tok"), |b| {
+            b.iter(|| {
+                let mut g = Graph::new(&mut tape, &s);
+                let hv = g.param(h);
+                let heads: Vec<Head> = ids
+                    .iter()
+                    .map(|&(v, bv, w, bw)| Head {
+                        hidden: Some((g.param(v), g.param(bv))),
+                        w: g.param(w),
+                        bw: g.param(bw),
+                    })
+                    .collect();
+                let seeds: Vec<u64> = (0..k).map(|_| rng.random()).collect();
+                let l = g.heads_nll(hv, &heads, 0.2, &seeds, &gold);
+                black_box(g.backward(l, &mut grads));
+                grads.zero();
+            })
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, train_step, heads);
 criterion_main!(benches);

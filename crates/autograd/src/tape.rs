@@ -77,6 +77,12 @@ pub(crate) enum Op {
         ints: usize,
         n: usize,
     },
+    /// The fused heads loss; `ints` holds 4 variable indices per head, then the labels.
+    Heads {
+        h: Var,
+        ints: usize,
+        k: usize,
+    },
     Lstm {
         x: Var,
         p: LstmParams,

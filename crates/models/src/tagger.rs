@@ -5,8 +5,10 @@ use crate::config::{Sizes, TaggerConfig};
 use crate::input::Encoded;
 use crate::seed::{self, Rng, Stream};
 use autograd::{
-    Grads, Graph, Init, LstmParams, OptimError, ParamId, ParamStore, Real, Sgd, Tape, Var,
+    Grads, Graph, Head as HeadVars, Init, LstmParams, OptimError, ParamId, ParamStore, Real, Sgd,
+    Tape, Var,
 };
+use rand::Rng as _;
 use serde::{Deserialize, Serialize};
 
 /// One softmax head's parameters. `v`/`bv` are absent for a linear head (mlp = 0).
@@ -170,22 +172,37 @@ impl Tagger {
         g.concat(&[hf, hb])
     }
 
-    /// Head `j`'s logits (`T × tags`) on the shared states `h`.
-    /// With a generator (training), W_j gets the head's weight dropout if any.
-    fn head<T: Real>(&self, g: &mut Graph<'_, T>, j: usize, h: Var, rng: Option<&mut Rng>) -> Var {
+    /// Head `j`'s parameters on the graph. With a generator (training), W_j
+    /// gets the head's weight dropout if any.
+    fn head_vars<T: Real>(
+        &self,
+        g: &mut Graph<'_, T>,
+        j: usize,
+        rng: Option<&mut Rng>,
+    ) -> HeadVars {
         let hd = &self.heads[j];
-        let mut z = h;
-        if let (Some(v), Some(bv)) = (hd.v, hd.bv) {
-            let (v, bv) = (g.param(v), g.param(bv));
-            let a = g.linear(z, v, Some(bv));
-            z = g.relu(a);
-        }
-        let (mut w, bw) = (g.param(hd.w), g.param(hd.bw));
+        let hidden = hd.v.zip(hd.bv).map(|(v, bv)| (g.param(v), g.param(bv)));
+        let mut w = g.param(hd.w);
         let p = self.head_dropout.get(j).copied().unwrap_or(0.0);
         if let (Some(rng), true) = (rng, p > 0.0) {
             w = g.dropout(w, p, rng);
         }
-        g.linear(z, w, Some(bw))
+        HeadVars {
+            hidden,
+            w,
+            bw: g.param(hd.bw),
+        }
+    }
+
+    /// Head `j`'s logits (`T × tags`) on the shared states `h`, without noise.
+    fn head<T: Real>(&self, g: &mut Graph<'_, T>, j: usize, h: Var) -> Var {
+        let hd = self.head_vars(g, j, None);
+        let mut z = h;
+        if let Some((v, bv)) = hd.hidden {
+            let a = g.linear(z, v, Some(bv));
+            z = g.relu(a);
+        }
+        g.linear(z, hd.w, Some(hd.bw))
     }
 
     /// The training loss of one sentence: Σ over heads and tokens of
@@ -199,14 +216,15 @@ impl Tagger {
             .map(|t| t.expect("training tags are known"))
             .collect();
         let h = self.encode(g, x, Some(rng));
-        let losses: Vec<Var> = (0..self.k())
+        // Per head, in this order: the noise seed, then W_j's dropout mask.
+        let mut seeds = Vec::with_capacity(self.k());
+        let heads: Vec<HeadVars> = (0..self.k())
             .map(|j| {
-                let hj = g.gaussian_noise(h, self.config.noise_sigma, rng);
-                let logits = self.head(g, j, hj, Some(&mut *rng));
-                g.softmax_nll(logits, &gold)
+                seeds.push(rng.random::<u64>());
+                self.head_vars(g, j, Some(&mut *rng))
             })
             .collect();
-        g.sum(&losses)
+        g.heads_nll(h, &heads, self.config.noise_sigma, &seeds, &gold)
     }
 
     /// Every head's probabilities for every token, `[head][token][tag]` flattened
@@ -220,7 +238,7 @@ impl Tagger {
         let tags = self.sizes.tags;
         let mut out = vec![0.0; self.k() * x.len() * tags];
         for j in 0..self.k() {
-            let logits = self.head(&mut g, j, h, None);
+            let logits = self.head(&mut g, j, h);
             let block = &mut out[j * x.len() * tags..(j + 1) * x.len() * tags];
             for (row, p) in g
                 .value(logits)

@@ -23,25 +23,80 @@ impl<T: Real> Graph<'_, T> {
             self.needs_grad(x) || self.needs_grad(w) || b.is_some_and(|b| self.needs_grad(b));
         let out = self.push(Op::Linear { x, w, b }, n, m, 0, needs);
         let (vals, y, _) = self.io(out);
-        let (xv, wv) = (vals.get(x), vals.get(w));
-        if n == 1 {
-            gemv(T::ONE, Mat::new(wv, m, k), xv, T::ZERO, y);
-        } else {
-            gemm(
-                T::ONE,
-                Mat::new(xv, n, k),
-                Mat::new(wv, m, k).t(),
-                T::ZERO,
-                MatMut::new(y, n, m),
-            );
-        }
-        if let Some(b) = b {
-            let bv = vals.get(b);
-            for row in y.chunks_exact_mut(m) {
-                axpy(T::ONE, bv, row);
-            }
-        }
+        affine(vals.get(x), vals.get(w), b.map(|b| vals.get(b)), n, k, y);
         out
+    }
+}
+
+/// `y = x·Wᵀ + b` on raw row-major slices: `x: n×k`, `W: m×k` (`m = y.len() / n`), `y`
+/// overwritten. Shared with the fused heads op.
+pub(super) fn affine<T: Real>(x: &[T], w: &[T], b: Option<&[T]>, n: usize, k: usize, y: &mut [T]) {
+    let m = y.len() / n;
+    // The bias goes in first and the product is added to it (`beta = 1`):
+    // the same rounding as adding it afterwards, without a pass per row.
+    let beta = match b {
+        Some(b) => {
+            for row in y.chunks_exact_mut(m) {
+                row.copy_from_slice(b);
+            }
+            T::ONE
+        }
+        None => T::ZERO,
+    };
+    if n == 1 {
+        gemv(T::ONE, Mat::new(w, m, k), x, beta, y);
+    } else {
+        gemm(
+            T::ONE,
+            Mat::new(x, n, k),
+            Mat::new(w, m, k).t(),
+            beta,
+            MatMut::new(y, n, m),
+        );
+    }
+}
+
+/// `dx = beta·dx + dy·W` for `dy: n×m`, `W: m×k`, `dx: n×k`; `beta` is 1
+/// (accumulate) or 0 (overwrite).
+pub(super) fn grad_input<T: Real>(dy: &[T], w: &[T], n: usize, m: usize, beta: T, dx: &mut [T]) {
+    let k = dx.len() / n;
+    if n == 1 {
+        gemv(T::ONE, Mat::new(w, m, k).t(), dy, beta, dx);
+    } else {
+        gemm(
+            T::ONE,
+            Mat::new(dy, n, m),
+            Mat::new(w, m, k),
+            beta,
+            MatMut::new(dx, n, k),
+        );
+    }
+}
+
+/// `dW = beta·dW + dyᵀ·x` for `dy: n×m`, `x: n×k`, `dW: m×k`; `beta` is 1
+/// (accumulate) or 0 (overwrite).
+pub(super) fn grad_weight<T: Real>(dy: &[T], x: &[T], n: usize, m: usize, beta: T, dw: &mut [T]) {
+    let k = dw.len() / m;
+    if n == 1 {
+        if beta == T::ZERO {
+            dw.fill(T::ZERO);
+        }
+        ger(T::ONE, dy, x, MatMut::new(dw, m, k));
+    } else {
+        gemm(
+            T::ONE,
+            Mat::new(dy, n, m).t(),
+            Mat::new(x, n, k),
+            beta,
+            MatMut::new(dw, m, k),
+        );
+    }
+}
+
+/// `db += Σ_rows dy`.
+pub(super) fn grad_bias<T: Real>(dy: &[T], db: &mut [T]) {
+    for row in dy.chunks_exact(db.len()) {
+        axpy(T::ONE, row, db);
     }
 }
 
@@ -54,39 +109,16 @@ pub(super) fn backward<T: Real>(
     w: Var,
     b: Option<Var>,
 ) {
-    let (n, k) = (vals.node(x).rows, vals.node(x).cols);
+    let n = vals.node(x).rows;
     let m = vals.node(w).rows;
-    let (xv, wv) = (vals.get(x), vals.get(w));
     if let Some(dx) = sink.of(x) {
-        if n == 1 {
-            gemv(T::ONE, Mat::new(wv, m, k).t(), dy, T::ONE, dx);
-        } else {
-            gemm(
-                T::ONE,
-                Mat::new(dy, n, m),
-                Mat::new(wv, m, k),
-                T::ONE,
-                MatMut::new(dx, n, k),
-            );
-        }
+        grad_input(dy, vals.get(w), n, m, T::ONE, dx);
     }
     if let Some(dw) = sink.of(w) {
-        if n == 1 {
-            ger(T::ONE, dy, xv, MatMut::new(dw, m, k));
-        } else {
-            gemm(
-                T::ONE,
-                Mat::new(dy, n, m).t(),
-                Mat::new(xv, n, k),
-                T::ONE,
-                MatMut::new(dw, m, k),
-            );
-        }
+        grad_weight(dy, vals.get(x), n, m, T::ONE, dw);
     }
     if let Some(db) = b.and_then(|b| sink.of(b)) {
-        for row in dy.chunks_exact(m) {
-            axpy(T::ONE, row, db);
-        }
+        grad_bias(dy, db);
     }
 }
 

@@ -6,6 +6,7 @@ mod add;
 mod concat;
 mod dropout;
 mod gather;
+mod heads;
 mod linear;
 mod lookup;
 mod lstm_seq;
@@ -18,6 +19,8 @@ mod softmax_nll;
 mod sub;
 mod sum;
 mod tanh;
+
+pub use heads::Head;
 
 use crate::tape::{GradSink, Op, Vals, Var};
 use cpu_kernels::Real;
@@ -53,6 +56,7 @@ pub(crate) fn backward<T: Real>(
         Op::Dropout(x) => dropout::backward(vals.aux(v), dy, sink, x),
         Op::SoftmaxNll { x, .. } => softmax_nll::backward(vals, v, dy, sink, x),
         Op::Sum { ints, n } => sum::backward(dy, sink, vals.ints(ints, n)),
+        Op::Heads { .. } => heads::backward(vals, v, dy, sink),
         Op::Lstm { .. } => lstm_seq::backward(vals, v, dy, sink, scratch),
     }
 }

@@ -14,10 +14,9 @@ impl<T: Real> Graph<'_, T> {
 /// `d relu(x)/dx = 1 if x > 0 else 0` (read off the saved output: `y > 0 ⇔ x > 0`).
 pub(super) fn backward<T: Real>(y: &[T], dy: &[T], sink: &mut GradSink<'_, T>, x: Var) {
     if let Some(dx) = sink.of(x) {
+        // A select, not a branch: the signs are random, a branch mispredicts.
         for ((d, &g), &y) in dx.iter_mut().zip(dy).zip(y) {
-            if y > T::ZERO {
-                *d += g;
-            }
+            *d += if y > T::ZERO { g } else { T::ZERO };
         }
     }
 }

@@ -1,0 +1,379 @@
+//! `heads_nll`: the training loss of k softmax heads on shared states, fused
+//! into one op (model-spec sections 3-4). For every head j it computes
+//!
+//! ```text
+//! x_j = h + σ·ε_j                      fresh noise per head (ε_j from seeds[j])
+//! z_j = relu(x_j·V_jᵀ + bV_j)          the head's hidden layer (absent for a linear head)
+//! L_j = Σ_i -ln softmax(z_j·W_jᵀ + bW_j)_i[gold_i]
+//! ```
+//!
+//! and returns `Σ_j L_j`: exactly what `gaussian_noise`, `linear`, `relu`,
+//! `linear`, `softmax_nll` and `sum` record one head at a time (a test checks
+//! both agree to the last bit of f64), at a fraction of the cost for many heads:
+//!
+//! - The loss is a sum, so a head's gradients (with respect to its own
+//!   parameters and to `h`) depend on nothing downstream but one scalar, the
+//!   loss's own gradient. They are computed during the forward pass, right
+//!   after the head's values and while its noisy input `x_j` is still in
+//!   cache, and kept in the op's aux; the backward pass scales them by that
+//!   scalar and adds them where they belong. `x_j` itself is never stored.
+//! - One node instead of seven per head: no per-head output and gradient
+//!   buffers to allocate and zero on the tape.
+//!
+//! Heads are processed last to first so that `h`'s gradient sums the heads'
+//! contributions in the order the unfused graph's backward pass does.
+
+use super::linear::{affine, grad_bias, grad_input, grad_weight};
+use crate::tape::{GradSink, Op, Vals, Var};
+use crate::Graph;
+use cpu_kernels::{axpy, Real, Unary};
+
+/// The parameters of one head, as recorded values (usually parameter leaves;
+/// `w` may be a dropout of one).
+#[derive(Clone, Copy, Debug)]
+pub struct Head {
+    /// The hidden layer `(V, bV)` before the ReLU; `None` for a linear head.
+    pub hidden: Option<(Var, Var)>,
+    pub w: Var,
+    pub bw: Var,
+}
+
+/// Marks an absent hidden layer in the tape's integer arena.
+const NONE: usize = usize::MAX;
+
+/// Where one head's saved gradients sit in the op's aux, and its sizes.
+struct Layout {
+    head: Head,
+    /// Hidden width (0 for a linear head) and number of classes.
+    m: usize,
+    c: usize,
+    /// Offset of `[dV | dbV | dW | dbW]` in the aux.
+    off: usize,
+}
+
+impl Layout {
+    /// Width of the layer `W` reads: the hidden layer, or `h` itself.
+    fn w_in(&self, d: usize) -> usize {
+        if self.head.hidden.is_some() {
+            self.m
+        } else {
+            d
+        }
+    }
+    fn len(&self, d: usize) -> usize {
+        self.m * d + self.m + self.c * self.w_in(d) + self.c
+    }
+}
+
+/// The heads recorded at `ints` and their aux layout after `h`'s gradient
+/// (`n × d` values).
+fn layouts<'a>(
+    shape: impl Fn(Var) -> (usize, usize) + 'a,
+    ints: &'a [usize],
+    n: usize,
+    d: usize,
+) -> impl Iterator<Item = Layout> + 'a {
+    let mut off = n * d;
+    ints.chunks_exact(4).map(move |q| {
+        let hidden = (q[0] != NONE).then(|| (Var(q[0] as u32), Var(q[1] as u32)));
+        let head = Head {
+            hidden,
+            w: Var(q[2] as u32),
+            bw: Var(q[3] as u32),
+        };
+        let m = hidden.map_or(0, |(v, _)| shape(v).0);
+        let c = shape(head.w).0;
+        let l = Layout { head, m, c, off };
+        off += l.len(d);
+        l
+    })
+}
+
+impl<T: Real> Graph<'_, T> {
+    /// `Σ_j Σ_i -ln softmax(head_j(h + σ·ε_j))_i[gold_i]` for `h: n×d`, one
+    /// noise seed per head (`σ = 0`: no noise); a `1×1` result.
+    pub fn heads_nll(
+        &mut self,
+        h: Var,
+        heads: &[Head],
+        sigma: f64,
+        seeds: &[u64],
+        gold: &[usize],
+    ) -> Var {
+        let (n, d) = self.shape(h);
+        assert_eq!(seeds.len(), heads.len(), "heads_nll: one seed per head");
+        assert_eq!(
+            gold.len(),
+            n,
+            "heads_nll: {} labels for {n} rows",
+            gold.len()
+        );
+        let mut needs = self.needs_grad(h);
+        let mut ints = Vec::with_capacity(4 * heads.len());
+        for hd in heads {
+            let mut w_in = d;
+            if let Some((v, bv)) = hd.hidden {
+                let (m, dv) = self.shape(v);
+                assert_eq!(dv, d, "heads_nll: V is {m}x{dv} but h is {n}x{d}");
+                assert_eq!(self.shape(bv), (1, m), "heads_nll: bV is not 1x{m}");
+                needs |= self.needs_grad(v) || self.needs_grad(bv);
+                ints.extend([v.idx(), bv.idx()]);
+                w_in = m;
+            } else {
+                ints.extend([NONE, NONE]);
+            }
+            let (c, wc) = self.shape(hd.w);
+            assert_eq!(wc, w_in, "heads_nll: W is {c}x{wc}, expected {c}x{w_in}");
+            assert_eq!(self.shape(hd.bw), (1, c), "heads_nll: bW is not 1x{c}");
+            if let Some(&bad) = gold.iter().find(|&&l| l >= c) {
+                panic!("heads_nll: label {bad} outside {c} classes");
+            }
+            needs |= self.needs_grad(hd.w) || self.needs_grad(hd.bw);
+            ints.extend([hd.w.idx(), hd.bw.idx()]);
+        }
+        let k = heads.len();
+        let nodes = &self.tape.nodes;
+        let shape = |v: Var| (nodes[v.idx()].rows, nodes[v.idx()].cols);
+        let aux_len = n * d + layouts(shape, &ints, n, d).map(|l| l.len(d)).sum::<usize>();
+        let at = self.push_ints(ints.iter().copied().chain(gold.iter().copied()));
+        // Every aux element is written below (overwritten or zeroed first).
+        let out = self.push_with(Op::Heads { h, ints: at, k }, 1, 1, aux_len, needs, false);
+        let (vals, y, aux, scratch) = self.io_scratch(out);
+        let ints = vals.ints(at, 4 * k);
+        let shape = |v: Var| (vals.node(v).rows, vals.node(v).cols);
+        let layouts: Vec<Layout> = layouts(shape, ints, n, d).collect();
+        let (dh, saved) = aux.split_at_mut(n * d);
+        dh.fill(T::ZERO);
+
+        // Scratch: the noisy input, the hidden layer, logits, probabilities
+        // (then their gradient), and the hidden layer's gradient.
+        let (m_max, c_max) = layouts
+            .iter()
+            .fold((0, 0), |(m, c), l| (m.max(l.m), c.max(l.c)));
+        let noisy = sigma > 0.0;
+        let x_len = if noisy { n * d } else { 0 };
+        scratch.resize(x_len + 2 * n * m_max + 2 * n * c_max, T::ZERO);
+        let (xs, rest) = scratch.split_at_mut(x_len);
+        let (zs, rest) = rest.split_at_mut(n * m_max);
+        let (dzs, rest) = rest.split_at_mut(n * m_max);
+        let (logits, probs) = rest.split_at_mut(n * c_max);
+        let hv = vals.get(h);
+        let mut losses = vec![T::ZERO; k];
+        for (j, l) in layouts.iter().enumerate().rev() {
+            let x: &[T] = if noisy {
+                cpu_kernels::normal_fill(seeds[j], T::from_f64(sigma), xs);
+                axpy(T::ONE, hv, xs);
+                xs
+            } else {
+                hv
+            };
+            let (m, c) = (l.m, l.c);
+            let saved = &mut saved[l.off - n * d..l.off - n * d + l.len(d)];
+            let (dv, rest) = saved.split_at_mut(m * d);
+            let (dbv, rest) = rest.split_at_mut(m);
+            let (dw, dbw) = rest.split_at_mut(c * l.w_in(d));
+            // Forward: the hidden layer, then the logits.
+            let (z, dz) = (&mut zs[..n * m], &mut dzs[..n * m]);
+            if let Some((v, bv)) = l.head.hidden {
+                affine(x, vals.get(v), Some(vals.get(bv)), n, d, z);
+                cpu_kernels::unary_inplace(Unary::Relu, z);
+            }
+            let input: &[T] = if l.head.hidden.is_some() { z } else { x };
+            let w = vals.get(l.head.w);
+            let (lg, p) = (&mut logits[..n * c], &mut probs[..n * c]);
+            affine(input, w, Some(vals.get(l.head.bw)), n, l.w_in(d), lg);
+            // Softmax and NLL, then the logits' gradient `p - onehot` in place.
+            let mut loss = T::ZERO;
+            for ((row, p), &g) in lg.chunks_exact(c).zip(p.chunks_exact_mut(c)).zip(gold) {
+                cpu_kernels::log_softmax(row, p);
+                loss -= p[g];
+                cpu_kernels::unary_inplace(Unary::Exp, p);
+                p[g] -= T::ONE;
+            }
+            losses[j] = loss;
+            // Backward through the head, into the aux.
+            dbw.fill(T::ZERO);
+            grad_bias(p, dbw);
+            grad_weight(p, input, n, c, T::ZERO, dw);
+            match l.head.hidden {
+                Some((v, _)) => {
+                    grad_input(p, w, n, c, T::ZERO, dz);
+                    // ReLU's gradient; a select (not a branch) so it vectorises.
+                    for (g, &z) in dz.iter_mut().zip(z.iter()) {
+                        *g = if z > T::ZERO { *g } else { T::ZERO };
+                    }
+                    dbv.fill(T::ZERO);
+                    grad_bias(dz, dbv);
+                    grad_weight(dz, x, n, m, T::ZERO, dv);
+                    grad_input(dz, vals.get(v), n, m, T::ONE, dh);
+                }
+                None => grad_input(p, w, n, c, T::ONE, dh),
+            }
+        }
+        y[0] = losses.iter().copied().sum();
+        out
+    }
+}
+
+/// Adds the gradients saved by the forward pass, times the loss's gradient
+/// `dy`, to `h` and to every head's parameters.
+pub(super) fn backward<T: Real>(vals: &Vals<'_, T>, v: Var, dy: &[T], sink: &mut GradSink<'_, T>) {
+    let Op::Heads { h, ints, k } = vals.node(v).op else {
+        unreachable!()
+    };
+    let (n, d) = (vals.node(h).rows, vals.node(h).cols);
+    let aux = vals.aux(v);
+    let g = dy[0];
+    if let Some(dh) = sink.of(h) {
+        axpy(g, &aux[..n * d], dh);
+    }
+    let shape = |v: Var| (vals.node(v).rows, vals.node(v).cols);
+    for l in layouts(shape, vals.ints(ints, 4 * k), n, d) {
+        let saved = &aux[l.off..l.off + l.len(d)];
+        let (dv, rest) = saved.split_at(l.m * d);
+        let (dbv, rest) = rest.split_at(l.m);
+        let (dw, dbw) = rest.split_at(l.c * l.w_in(d));
+        let mut add = |x: Var, grad: &[T]| {
+            if let Some(dx) = sink.of(x) {
+                axpy(g, grad, dx);
+            }
+        };
+        if let Some((v, bv)) = l.head.hidden {
+            add(v, dv);
+            add(bv, dbv);
+        }
+        add(l.head.w, dw);
+        add(l.head.bw, dbw);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Head;
+    use crate::ops::testing::param;
+    use crate::params::ParamId;
+    use crate::{gradcheck, Graph, ParamStore, Tape, Var};
+    use rand::{Rng, SeedableRng};
+    use rand_xoshiro::Xoshiro256PlusPlus;
+
+    const GOLD: [usize; 4] = [2, 0, 3, 2];
+
+    /// `h` (`rows`×5) and three heads: MLP 3 → 4 classes, linear → 4
+    /// classes, MLP 2 → 4 classes.
+    fn setup(rows: usize) -> (ParamStore<f64>, ParamId, Vec<[Option<ParamId>; 4]>) {
+        let mut s = ParamStore::new();
+        let h = param(&mut s, rows, 5, 0.3);
+        let mut heads = Vec::new();
+        for (j, m) in [3, 0, 2].into_iter().enumerate() {
+            let t = j as f64;
+            let (v, bv, w_in) = if m > 0 {
+                (
+                    Some(param(&mut s, m, 5, 1.1 + t)),
+                    Some(param(&mut s, 1, m, 2.3 + t)),
+                    m,
+                )
+            } else {
+                (None, None, 5)
+            };
+            let w = param(&mut s, 4, w_in, 3.7 + t);
+            let bw = param(&mut s, 1, 4, 0.9 + t);
+            heads.push([v, bv, Some(w), Some(bw)]);
+        }
+        (s, h, heads)
+    }
+
+    fn vars(g: &mut Graph<'_, f64>, heads: &[[Option<ParamId>; 4]]) -> Vec<Head> {
+        heads
+            .iter()
+            .map(|[v, bv, w, bw]| Head {
+                hidden: v.zip(*bv).map(|(v, bv)| (g.param(v), g.param(bv))),
+                w: g.param(w.unwrap()),
+                bw: g.param(bw.unwrap()),
+            })
+            .collect()
+    }
+
+    fn fused(g: &mut Graph<'_, f64>, h: ParamId, heads: &[[Option<ParamId>; 4]], seed: u64) -> Var {
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
+        let hv = g.param(h);
+        let hs = vars(g, heads);
+        let seeds: Vec<u64> = hs.iter().map(|_| rng.random()).collect();
+        g.heads_nll(hv, &hs, 0.2, &seeds, &GOLD[..g.shape(hv).0])
+    }
+
+    /// The same loss from the primitive ops, one head at a time.
+    fn unfused(
+        g: &mut Graph<'_, f64>,
+        h: ParamId,
+        heads: &[[Option<ParamId>; 4]],
+        seed: u64,
+    ) -> Var {
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
+        let hv = g.param(h);
+        let hs = vars(g, heads);
+        let losses: Vec<Var> = hs
+            .iter()
+            .map(|hd| {
+                let mut z = g.gaussian_noise(hv, 0.2, &mut rng);
+                if let Some((v, bv)) = hd.hidden {
+                    let a = g.linear(z, v, Some(bv));
+                    z = g.relu(a);
+                }
+                let logits = g.linear(z, hd.w, Some(hd.bw));
+                g.softmax_nll(logits, &GOLD[..g.shape(hv).0])
+            })
+            .collect();
+        g.sum(&losses)
+    }
+
+    #[test]
+    fn gradient_check() {
+        for rows in [4, 1] {
+            let (s, h, heads) = setup(rows);
+            let report = gradcheck(&s, |g| fused(g, h, &heads, 5));
+            assert!(report.passed(), "{report}");
+        }
+    }
+
+    /// Same value and every gradient, bit for bit, as the unfused graph (one
+    /// row takes the matrix-vector paths).
+    #[test]
+    fn equals_the_primitive_ops() {
+        for rows in [4, 1] {
+            equals_the_primitive_ops_on(rows);
+        }
+    }
+
+    fn equals_the_primitive_ops_on(rows: usize) {
+        let (s, h, heads) = setup(rows);
+        let run = |f: &dyn Fn(&mut Graph<'_, f64>) -> Var| {
+            let mut tape = Tape::new();
+            let mut grads = crate::Grads::new(&s);
+            let mut g = Graph::new(&mut tape, &s);
+            let l = f(&mut g);
+            let loss = g.backward(l, &mut grads);
+            let all: Vec<Vec<f64>> = s.iter().map(|(id, _)| grads.get(id).to_vec()).collect();
+            (loss, all)
+        };
+        let (l1, g1) = run(&|g| fused(g, h, &heads, 9));
+        let (l2, g2) = run(&|g| unfused(g, h, &heads, 9));
+        assert_eq!(l1, l2);
+        assert_eq!(g1, g2);
+        if rows > 1 {
+            // (With one token a head's ReLUs may all be off.)
+            assert!(g1.iter().all(|g| g.iter().any(|&x| x != 0.0)));
+        }
+    }
+
+    /// The loss's own gradient scales every gradient (here the loss is used twice).
+    #[test]
+    fn gradient_check_inside_a_larger_graph() {
+        let (s, h, heads) = setup(4);
+        let report = gradcheck(&s, |g| {
+            let l = fused(g, h, &heads, 3);
+            let t = g.tanh(l);
+            g.sum(&[t, l])
+        });
+        assert!(report.passed(), "{report}");
+    }
+}
