@@ -15,6 +15,9 @@ pub struct Grads<T> {
     /// Rows of a table that received gradient, in first-touched order.
     rows: Vec<Vec<u32>>,
     row_seen: Vec<Vec<bool>>,
+    /// Squared norm of a dense gradient taken by [`Grads::note_squared_norm`]
+    /// while it was in cache; any later write to the gradient forgets it.
+    known: Vec<Option<f64>>,
 }
 
 impl<T: Real> Grads<T> {
@@ -27,6 +30,7 @@ impl<T: Real> Grads<T> {
             touched: Vec::new(),
             rows: Vec::new(),
             row_seen: Vec::new(),
+            known: Vec::new(),
         };
         for (_, p) in params.iter() {
             g.bufs.push(vec![T::ZERO; p.value.len()]);
@@ -40,6 +44,7 @@ impl<T: Real> Grads<T> {
                 0
             };
             g.row_seen.push(vec![false; seen]);
+            g.known.push(None);
         }
         g
     }
@@ -49,7 +54,19 @@ impl<T: Real> Grads<T> {
         let i = id.0 as usize;
         debug_assert_eq!(self.kind[i], ParamKind::Dense, "dense_mut on a table");
         self.touched[i] = true;
+        self.known[i] = None;
         &mut self.bufs[i]
+    }
+
+    /// Takes the squared norm of dense parameter `id`'s gradient now: an op
+    /// that has just finished writing it calls this while the gradient is in
+    /// cache, which spares [`Grads::squared_norm`] (clipping) a pass over
+    /// memory long evicted. A later write to the gradient forgets the value.
+    pub fn note_squared_norm(&mut self, id: ParamId) {
+        let i = id.0 as usize;
+        if self.touched[i] {
+            self.known[i] = Some(cpu_kernels::dot(&self.bufs[i], &self.bufs[i]).to_f64());
+        }
     }
 
     /// The gradient of row `r` of a table, marked as received.
@@ -93,7 +110,9 @@ impl<T: Real> Grads<T> {
         let sq = |s: &[T]| cpu_kernels::dot(s, s).to_f64();
         self.received()
             .map(|r| match r {
-                Received::Dense { grad, .. } => sq(grad),
+                Received::Dense { id, grad } => {
+                    self.known[id.0 as usize].unwrap_or_else(|| sq(grad))
+                }
                 Received::Rows {
                     rows, cols, grad, ..
                 } => rows
@@ -107,6 +126,7 @@ impl<T: Real> Grads<T> {
     /// Multiplies everything received by `alpha`.
     pub fn scale(&mut self, alpha: T) {
         for i in 0..self.bufs.len() {
+            self.known[i] = None;
             match self.kind[i] {
                 ParamKind::Dense if self.touched[i] => cpu_kernels::scale(alpha, &mut self.bufs[i]),
                 ParamKind::Table => {
@@ -134,6 +154,7 @@ impl<T: Real> Grads<T> {
                 f(id, 0..self.bufs[i].len(), &self.bufs[i]);
                 self.bufs[i].fill(T::ZERO);
                 self.touched[i] = false;
+                self.known[i] = None;
             }
             let c = self.cols[i];
             for &r in &self.rows[i] {
@@ -152,6 +173,7 @@ impl<T: Real> Grads<T> {
             if self.touched[i] {
                 self.bufs[i].fill(T::ZERO);
                 self.touched[i] = false;
+                self.known[i] = None;
             }
             let c = self.cols[i];
             for &r in &self.rows[i] {
@@ -175,4 +197,39 @@ pub enum Received<'a, T> {
         cols: usize,
         grad: &'a [T],
     },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::params::ParamKind;
+
+    fn store() -> (ParamStore<f64>, ParamId, ParamId) {
+        let mut s = ParamStore::new();
+        let a = s.from_values("a", 1, 3, ParamKind::Dense, vec![0.0; 3]);
+        let t = s.from_values("t", 2, 2, ParamKind::Table, vec![0.0; 4]);
+        (s, a, t)
+    }
+
+    #[test]
+    fn a_noted_norm_is_used_until_the_gradient_changes() {
+        let (s, a, t) = store();
+        let mut g = Grads::new(&s);
+        g.dense_mut(a).copy_from_slice(&[1.0, 2.0, 2.0]);
+        g.row_mut(t, 1).copy_from_slice(&[3.0, 4.0]);
+        g.note_squared_norm(a);
+        assert_eq!(g.squared_norm(), 9.0 + 25.0);
+        // A later write forgets the noted value: the norm is recomputed.
+        g.dense_mut(a)[0] = 0.0;
+        assert_eq!(g.squared_norm(), 8.0 + 25.0);
+        g.note_squared_norm(a);
+        g.scale(2.0);
+        assert_eq!(g.squared_norm(), 4.0 * (8.0 + 25.0));
+        g.zero();
+        assert_eq!(g.squared_norm(), 0.0);
+        // Noting an untouched gradient records nothing.
+        g.note_squared_norm(a);
+        g.dense_mut(a)[1] = 1.0;
+        assert_eq!(g.squared_norm(), 1.0);
+    }
 }

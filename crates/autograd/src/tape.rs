@@ -214,6 +214,14 @@ impl<T: Real> GradSink<'_, T> {
             _ => Some(&mut self.before[n.off..n.off + n.len()]),
         }
     }
+    /// Lets [`Grads`] take the squared norm of `v`'s gradient while it is in
+    /// cache, when `v` is a parameter (see [`Grads::note_squared_norm`]).
+    pub fn note_norm(&mut self, v: Var) {
+        if let Op::Param(p) = self.nodes[v.idx()].op {
+            self.grads.note_squared_norm(p);
+        }
+    }
+
     /// Row `r` of table `p`'s gradient.
     pub fn table_row(&mut self, p: ParamId, r: usize) -> &mut [T] {
         self.grads.row_mut(p, r)

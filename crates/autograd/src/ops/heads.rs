@@ -233,9 +233,12 @@ pub(super) fn backward<T: Real>(vals: &Vals<'_, T>, v: Var, dy: &[T], sink: &mut
         let (dv, rest) = saved.split_at(l.m * d);
         let (dbv, rest) = rest.split_at(l.m);
         let (dw, dbw) = rest.split_at(l.c * l.w_in(d));
+        // Each head's parameters get gradient from this op only: their
+        // squared norms (for clipping) are taken now, in cache.
         let mut add = |x: Var, grad: &[T]| {
             if let Some(dx) = sink.of(x) {
                 axpy(g, grad, dx);
+                sink.note_norm(x);
             }
         };
         if let Some((v, bv)) = l.head.hidden {

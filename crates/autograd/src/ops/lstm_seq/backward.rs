@@ -191,6 +191,15 @@ pub(in crate::ops) fn backward<T: Real>(
                 MatMut::new(sink.grads.dense_mut(p.wco.unwrap()), h, h),
             );
         }
+        // The weight gradients are in cache (and complete unless another op
+        // shares the weights, whose write would forget the value): their
+        // squared norms for clipping cost little now.
+        for id in [Some(p.wx), Some(p.wh), Some(p.b), p.wci, p.wco]
+            .into_iter()
+            .flatten()
+        {
+            sink.grads.note_squared_norm(id);
+        }
     }
     if let (Some(dx), true) = (sink.of(x), rows > 0) {
         gemm(
