@@ -187,7 +187,9 @@ impl<T: Real> Graph<'_, T> {
             for ((row, p), &g) in lg.chunks_exact(c).zip(p.chunks_exact_mut(c)).zip(gold) {
                 cpu_kernels::log_softmax(row, p);
                 loss -= p[g];
-                cpu_kernels::unary_inplace(Unary::Exp, p);
+            }
+            cpu_kernels::unary_inplace(Unary::Exp, p);
+            for (p, &g) in p.chunks_exact_mut(c).zip(gold) {
                 p[g] -= T::ONE;
             }
             losses[j] = loss;
