@@ -6,9 +6,12 @@
 //!   Q-MTL(k) on one dataset (Tamil-TTB by default) and prints them side by side.
 //! - `reproduce [--profile smoke|quick|paper] ...`: every table and figure of the
 //!   paper on the data present, written to `results/report.md`.
+//! - `speed [NAME] [--rounds R] [--heads K,K...]`: single-thread training speed
+//!   of STL and Q-MTL(k), one epoch, alternating rounds; the cost of heads.
 
 mod compare;
 mod reproduce;
+mod speed;
 
 use std::process::ExitCode;
 
@@ -17,11 +20,12 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("compare") => compare::run(&args[1..]),
         Some("reproduce") => reproduce::run(&args[1..]),
+        Some("speed") => speed::run(&args[1..]),
         Some(other) => Err(anyhow::anyhow!(
-            "unknown task `{other}`; tasks: compare, reproduce"
+            "unknown task `{other}`; tasks: compare, reproduce, speed"
         )),
         None => Err(anyhow::anyhow!(
-            "usage: cargo xtask <task>; tasks: compare, reproduce"
+            "usage: cargo xtask <task>; tasks: compare, reproduce, speed"
         )),
     };
     match result {

@@ -1,0 +1,176 @@
+//! `cargo xtask speed`: the training-speed yardsticks of issue 4 in one
+//! command. Trains STL and Q-MTL(k) for one epoch on one dataset (English-LinES
+//! by default), single-threaded, several rounds in alternation (so a busy
+//! spell of a shared machine hits every configuration alike), and prints per
+//! configuration the median seconds per epoch and tokens per second, and the
+//! median over rounds of each round's time ratio to STL: the cost of heads.
+//! Training time excludes evaluation (`run.json`'s `train_seconds`).
+
+use anyhow::{bail, Context, Result};
+use serde_json::Value;
+use std::path::PathBuf;
+use std::process::Command;
+
+struct Opts {
+    dataset: String,
+    rounds: usize,
+    heads: Vec<usize>,
+    max_sentences: Option<usize>,
+    qmtl: Option<PathBuf>,
+}
+
+const USAGE: &str = "usage: cargo xtask speed [NAME] [--rounds R] [--heads K,K...] \
+                     [--max-sentences N] [--qmtl PATH]";
+
+fn parse(args: &[String]) -> Result<Opts> {
+    let mut o = Opts {
+        dataset: "en".into(),
+        rounds: 5,
+        heads: vec![10, 30],
+        max_sentences: None,
+        qmtl: None,
+    };
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        let mut value = |name: &str| {
+            it.next()
+                .with_context(|| format!("{name} needs a value; {USAGE}"))
+                .cloned()
+        };
+        match a.as_str() {
+            "--rounds" => o.rounds = value("--rounds")?.parse().context("--rounds")?,
+            "--heads" => {
+                o.heads = value("--heads")?
+                    .split(',')
+                    .map(|k| k.trim().parse().context("--heads: a list such as 10,30"))
+                    .collect::<Result<_>>()?
+            }
+            "--max-sentences" => {
+                o.max_sentences = Some(
+                    value("--max-sentences")?
+                        .parse()
+                        .context("--max-sentences")?,
+                )
+            }
+            "--qmtl" => o.qmtl = Some(value("--qmtl")?.into()),
+            s if !s.starts_with('-') => o.dataset = s.to_string(),
+            s => bail!("unknown option {s}; {USAGE}"),
+        }
+    }
+    if o.rounds == 0 || o.heads.contains(&0) {
+        bail!("--rounds and every --heads value must be at least 1");
+    }
+    Ok(o)
+}
+
+/// One epoch's training seconds and tokens per second.
+struct Epoch {
+    seconds: f64,
+    tokens_per_second: f64,
+}
+
+fn median(mut xs: Vec<f64>) -> f64 {
+    xs.sort_by(f64::total_cmp);
+    let n = xs.len();
+    if n % 2 == 1 {
+        xs[n / 2]
+    } else {
+        (xs[n / 2 - 1] + xs[n / 2]) / 2.0
+    }
+}
+
+pub fn run(args: &[String]) -> Result<()> {
+    let o = parse(args)?;
+    let qmtl = match &o.qmtl {
+        Some(p) => p.clone(),
+        None => crate::qmtl_binary()?,
+    };
+    let out = crate::root().join("results").join("speed");
+    // (label, mode, k): STL first, then Q-MTL(k) for each k.
+    let configs: Vec<(String, &str, usize)> = std::iter::once(("STL".to_string(), "stl", 1))
+        .chain(o.heads.iter().map(|&k| (format!("Q-MTL({k})"), "qmtl", k)))
+        .collect();
+    let mut epochs: Vec<Vec<Epoch>> = configs.iter().map(|_| Vec::new()).collect();
+    for round in 1..=o.rounds {
+        for (c, (label, mode, k)) in configs.iter().enumerate() {
+            let dir = out.join(format!("{}-{mode}{k}", o.dataset));
+            let mut cmd = Command::new(&qmtl);
+            cmd.args(["train", "--dataset", &o.dataset, "--mode", mode])
+                .args(["--epochs", "1", "--threads", "1", "--quiet"]);
+            if *mode != "stl" {
+                cmd.args(["--heads", &k.to_string()]);
+            }
+            if let Some(n) = o.max_sentences {
+                cmd.args(["--max-sentences", &n.to_string()]);
+            }
+            let status = cmd
+                .arg("--out")
+                .arg(&dir)
+                .status()
+                .context("running qmtl")?;
+            if !status.success() {
+                bail!("qmtl train for {label} failed (see above)");
+            }
+            let path = dir.join("run.json");
+            let run: Value = serde_json::from_slice(&std::fs::read(&path)?)
+                .with_context(|| format!("reading {}", path.display()))?;
+            let e = &run["epochs"][0];
+            let epoch = Epoch {
+                seconds: e["train_seconds"]
+                    .as_f64()
+                    .context("run.json: train_seconds")?,
+                tokens_per_second: e["tokens_per_second"]
+                    .as_f64()
+                    .context("run.json: tokens_per_second")?,
+            };
+            eprintln!(
+                "round {round}/{}: {label:<10} {:>7.3} s  {:>7.0} tok/s",
+                o.rounds, epoch.seconds, epoch.tokens_per_second
+            );
+            epochs[c].push(epoch);
+        }
+    }
+    println!(
+        "\n{}: one epoch, one thread, medians of {} alternating rounds",
+        o.dataset, o.rounds
+    );
+    println!("{:<10} {:>9} {:>9} {:>10}", "", "s/epoch", "tok/s", "× STL");
+    for (c, (label, _, _)) in configs.iter().enumerate() {
+        let seconds = median(epochs[c].iter().map(|e| e.seconds).collect());
+        let tps = median(epochs[c].iter().map(|e| e.tokens_per_second).collect());
+        // The ratio of each round (runs close in time), then the median.
+        let ratio = median(
+            epochs[c]
+                .iter()
+                .zip(&epochs[0])
+                .map(|(e, stl)| e.seconds / stl.seconds)
+                .collect(),
+        );
+        println!("{label:<10} {seconds:>9.3} {tps:>9.0} {ratio:>10.3}");
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn median_of_odd_and_even_counts() {
+        assert_eq!(median(vec![3.0, 1.0, 2.0]), 2.0);
+        assert_eq!(median(vec![4.0, 1.0, 3.0, 2.0]), 2.5);
+    }
+
+    #[test]
+    fn options_are_checked() {
+        let args = |s: &str| s.split_whitespace().map(String::from).collect::<Vec<_>>();
+        let o = parse(&args("ta --rounds 3 --heads 2,4")).unwrap();
+        assert_eq!(
+            (o.dataset.as_str(), o.rounds, o.heads),
+            ("ta", 3, vec![2, 4])
+        );
+        assert!(parse(&args("--heads 0")).is_err());
+        assert!(parse(&args("--rounds")).is_err());
+        assert!(parse(&args("--bogus")).is_err());
+    }
+}
