@@ -12,6 +12,8 @@ struct Opts {
     seed: u64,
 }
 
+const USAGE: &str = "usage: cargo xtask compare [NAME] [--epochs N] [--heads K] [--seed S]";
+
 fn parse(args: &[String]) -> Result<Opts> {
     let mut o = Opts {
         dataset: "ta".into(),
@@ -19,19 +21,14 @@ fn parse(args: &[String]) -> Result<Opts> {
         heads: 10,
         seed: 1,
     };
-    let mut it = args.iter();
-    while let Some(a) = it.next() {
-        let mut value = |name: &str| {
-            it.next()
-                .with_context(|| format!("{name} needs a value"))
-                .cloned()
-        };
-        match a.as_str() {
-            "--epochs" => o.epochs = value("--epochs")?.parse().context("--epochs")?,
-            "--heads" => o.heads = value("--heads")?.parse().context("--heads")?,
-            "--seed" => o.seed = value("--seed")?.parse().context("--seed")?,
+    let mut args = crate::Args::new(args, USAGE);
+    while let Some(a) = args.next_word() {
+        match a {
+            "--epochs" => o.epochs = args.parsed(a)?,
+            "--heads" => o.heads = args.parsed(a)?,
+            "--seed" => o.seed = args.parsed(a)?,
             s if !s.starts_with('-') => o.dataset = s.to_string(),
-            s => bail!("unknown option {s}; usage: cargo xtask compare [NAME] [--epochs N] [--heads K] [--seed S]"),
+            s => bail!("unknown option {s}; {USAGE}"),
         }
     }
     Ok(o)

@@ -58,3 +58,41 @@ pub fn qmtl_binary() -> anyhow::Result<std::path::PathBuf> {
         .unwrap_or_else(|| root().join("target"));
     Ok(target.join("release").join("qmtl"))
 }
+
+/// A task's command-line words, one option at a time.
+pub struct Args<'a> {
+    it: std::slice::Iter<'a, String>,
+    usage: &'static str,
+}
+
+impl<'a> Args<'a> {
+    pub fn new(args: &'a [String], usage: &'static str) -> Self {
+        Args {
+            it: args.iter(),
+            usage,
+        }
+    }
+
+    /// The next word (an option or a positional argument).
+    pub fn next_word(&mut self) -> Option<&'a str> {
+        self.it.next().map(String::as_str)
+    }
+
+    /// The word after `option`, or an error naming it.
+    pub fn value(&mut self, option: &str) -> anyhow::Result<&'a str> {
+        use anyhow::Context;
+        self.next_word()
+            .with_context(|| format!("{option} needs a value; {}", self.usage))
+    }
+
+    /// The word after `option`, parsed.
+    pub fn parsed<T: std::str::FromStr>(&mut self, option: &str) -> anyhow::Result<T>
+    where
+        T::Err: std::error::Error + Send + Sync + 'static,
+    {
+        use anyhow::Context;
+        let v = self.value(option)?;
+        v.parse()
+            .with_context(|| format!("{option}: cannot read `{v}`"))
+    }
+}

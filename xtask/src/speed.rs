@@ -30,29 +30,19 @@ fn parse(args: &[String]) -> Result<Opts> {
         max_sentences: None,
         qmtl: None,
     };
-    let mut it = args.iter();
-    while let Some(a) = it.next() {
-        let mut value = |name: &str| {
-            it.next()
-                .with_context(|| format!("{name} needs a value; {USAGE}"))
-                .cloned()
-        };
-        match a.as_str() {
-            "--rounds" => o.rounds = value("--rounds")?.parse().context("--rounds")?,
+    let mut args = crate::Args::new(args, USAGE);
+    while let Some(a) = args.next_word() {
+        match a {
+            "--rounds" => o.rounds = args.parsed(a)?,
             "--heads" => {
-                o.heads = value("--heads")?
+                o.heads = args
+                    .value(a)?
                     .split(',')
                     .map(|k| k.trim().parse().context("--heads: a list such as 10,30"))
                     .collect::<Result<_>>()?
             }
-            "--max-sentences" => {
-                o.max_sentences = Some(
-                    value("--max-sentences")?
-                        .parse()
-                        .context("--max-sentences")?,
-                )
-            }
-            "--qmtl" => o.qmtl = Some(value("--qmtl")?.into()),
+            "--max-sentences" => o.max_sentences = Some(args.parsed(a)?),
+            "--qmtl" => o.qmtl = Some(args.value(a)?.into()),
             s if !s.starts_with('-') => o.dataset = s.to_string(),
             s => bail!("unknown option {s}; {USAGE}"),
         }
