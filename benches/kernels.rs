@@ -8,7 +8,8 @@
 //! (the LSTM gates from [x; h]), 300×100, 100×100, 20×200, 17×20 (a head);
 //! backward shapes are the same with `Aᵀ` and the weight-gradient GEMMs
 //! `dW += dYᵀ·X`. GEMM also runs the heads' shapes (`x·Vᵀ`, `z·Wᵀ` and their
-//! backward), the LSTMs' input projections `X·Wxᵀ` and the character LSTM's
+//! backward; the `heads …` cases are the fused heads op's six calls with its
+//! layouts and β at T = 18 and 20), the LSTMs' input projections `X·Wxᵀ` and the character LSTM's
 //! batched 20×100·100×100. The `normal` group counts samples of N(0, σ²): the
 //! Philox + Box–Muller kernel per instruction set against the scalar loop the
 //! noise op used before (`rand_distr::StandardNormal`, a ziggurat, on
@@ -121,7 +122,7 @@ fn gemv_t(c: &mut Criterion) {
 
 /// One GEMM `C (m×n) = op(A)·op(B)`, `op(A)` m×k, stored transposed when `ta`.
 struct GemmShape {
-    name: &'static str,
+    name: String,
     m: usize,
     n: usize,
     k: usize,
@@ -131,8 +132,8 @@ struct GemmShape {
 }
 
 fn gemm(c: &mut Criterion) {
-    let shape = |name, m, n, k, ta, tb, beta| GemmShape {
-        name,
+    let shape = |name: &str, m, n, k, ta, tb, beta| GemmShape {
+        name: name.to_string(),
         m,
         n,
         k,
@@ -140,7 +141,7 @@ fn gemm(c: &mut Criterion) {
         tb,
         beta,
     };
-    let shapes = [
+    let mut shapes = vec![
         shape("300x100*100x20", 300, 20, 100, false, false, 0.0),
         shape("160x100*100x300", 160, 300, 100, false, false, 0.0),
         // Forward over a sentence: Y (T×300) = X (T×100)·Wᵀ.
@@ -165,6 +166,35 @@ fn gemm(c: &mut Criterion) {
         shape("dW+=dYtX T=20", 300, 100, 20, true, false, 1.0),
         shape("dW+=dYtX T=200", 300, 100, 200, true, false, 1.0),
     ];
+    // The fused heads op's six GEMMs per head exactly as it calls them
+    // (T tokens, D = 200, H = 20 hidden, C = 17 tags; the bias is in C
+    // first, so the forward runs with β = 1), at the usual T = 18 and 20.
+    for t in [18, 20] {
+        shapes.extend([
+            shape(&format!("heads xVt+b T={t}"), t, 20, 200, false, true, 1.0),
+            shape(&format!("heads zWt+b T={t}"), t, 17, 20, false, true, 1.0),
+            shape(&format!("heads dW=dLtZ T={t}"), 17, 20, t, true, false, 0.0),
+            shape(
+                &format!("heads dV=dAtX T={t}"),
+                20,
+                200,
+                t,
+                true,
+                false,
+                0.0,
+            ),
+            shape(&format!("heads dZ=dLW T={t}"), t, 20, 17, false, false, 0.0),
+            shape(
+                &format!("heads dh+=dAV T={t}"),
+                t,
+                200,
+                20,
+                false,
+                false,
+                1.0,
+            ),
+        ]);
+    }
     let mut group = c.benchmark_group("gemm");
     for s in shapes {
         let (m, n, k) = (s.m, s.n, s.k);
@@ -176,7 +206,7 @@ fn gemm(c: &mut Criterion) {
         let (sb, ldb) = if s.tb { ((1, k), k) } else { ((n, 1), n) };
         group.throughput(Throughput::Elements(2 * (m * n * k) as u64));
         for kern in tables() {
-            group.bench_function(BenchmarkId::new(kern.isa().name(), s.name), |bench| {
+            group.bench_function(BenchmarkId::new(kern.isa().name(), &s.name), |bench| {
                 bench.iter(|| {
                     let va = if s.ta {
                         Mat::with_ld(&a, k, m, lda).t()
@@ -192,7 +222,7 @@ fn gemm(c: &mut Criterion) {
                 })
             });
         }
-        group.bench_function(BenchmarkId::new("matrixmultiply", s.name), |bench| {
+        group.bench_function(BenchmarkId::new("matrixmultiply", &s.name), |bench| {
             bench.iter(|| mm(m, k, n, &a, sa, &b, sb, s.beta, &mut out, n))
         });
     }

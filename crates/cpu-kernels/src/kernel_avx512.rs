@@ -9,7 +9,7 @@
 //!
 //! - GEMM: the shared BLIS driver with an 8×48 register tile (24 accumulators,
 //!   3 loads of B and 8 broadcasts of A per 24 FMAs; it beat 12×32 by 5-20%
-//!   at the tagger's shapes), and 4/8 × 16/32/48 tiles for the ragged edges,
+//!   at the tagger's shapes), and 1..8 × 16/32/48 tiles for the ragged edges,
 //!   whose last vector of `B` may be a masked load (so `B` is read in place).
 //!   `A·Bᵀ` with short rows of `C` runs as 4×4 blocks of dot products along
 //!   `k`, reduced by one 45-instruction transposing tree per block.
@@ -80,12 +80,12 @@ impl Microkernel for KernelAvx512 {
     // bound at half speed: 48 + 4 columns run as 32 + 20 instead.
     const NR_LEND: usize = LANES;
 
+    // A tile of every height: the ragged rows of the tagger's T = 17-19
+    // (and of dW's 17 rows) are neither padded nor computed twice.
+    const EVERY_HEIGHT: bool = true;
+
     fn rows(mr: usize) -> usize {
-        if mr <= 4 {
-            4
-        } else {
-            MR
-        }
+        mr
     }
 
     fn dots_win(m: usize, n: usize, k: usize) -> bool {
@@ -119,13 +119,24 @@ impl Microkernel for KernelAvx512 {
                 }
             };
         }
-        match (Self::rows(t.mr), t.nr.div_ceil(LANES)) {
-            (4, 1) => go!(4, 1),
-            (4, 2) => go!(4, 2),
-            (4, _) => go!(4, 3),
-            (_, 1) => go!(8, 1),
-            (_, 2) => go!(8, 2),
-            (_, _) => go!(8, 3),
+        macro_rules! by_width {
+            ($r:literal) => {
+                match t.nr.div_ceil(LANES) {
+                    1 => go!($r, 1),
+                    2 => go!($r, 2),
+                    _ => go!($r, 3),
+                }
+            };
+        }
+        match t.mr {
+            1 => by_width!(1),
+            2 => by_width!(2),
+            3 => by_width!(3),
+            4 => by_width!(4),
+            5 => by_width!(5),
+            6 => by_width!(6),
+            7 => by_width!(7),
+            _ => by_width!(8),
         }
     }
 
@@ -135,6 +146,12 @@ impl Microkernel for KernelAvx512 {
         // stored as 16 rows (columns past nr are loaded from the last one).
         for j0 in (0..nr).step_by(LANES) {
             let jn = LANES.min(nr - j0);
+            if jn <= 2 {
+                // A column or two (17 = 16 + 1 at the heads' z·Wᵀ): copied
+                // as they are, not loaded 16 times over into a transpose.
+                gemm::pack_bt_columns::<NR>(dst.add(j0), b.add(j0 * ldb), ldb, kc, jn);
+                continue;
+            }
             for p0 in (0..kc).step_by(LANES) {
                 let pn = LANES.min(kc - p0);
                 let m = mask(pn);
@@ -175,36 +192,42 @@ unsafe fn tile_rv<const R: usize, const NV: usize, const MASKED: bool>(t: &Tile)
         let mut masks = [!0; NV];
         masks[NV - 1] = last;
         let beta = _mm512_set1_ps(t.beta);
-        // Computed row r goes to row r - row0 of C when that is below mr.
-        // Constant-bound loops (not skip/take), so the unrolled stores read
-        // the accumulators from registers, and one of them for the usual
-        // row0 = 0 (fewer instructions per row, which count at k = 20).
-        macro_rules! store_row {
-            ($c:expr, $acc:expr) => {
-                for (v, (&acc, &m)) in $acc.iter().zip(&masks).enumerate() {
-                    let c = $c.wrapping_add(v * LANES);
-                    let mut out = _mm512_mul_ps(alpha, acc);
-                    if t.beta != 0.0 {
-                        out = _mm512_fmadd_ps(beta, _mm512_maskz_loadu_ps(m, c), out);
+        // Every height has its own tile (`R == mr`, `row0 == 0`), so every
+        // computed row is stored; the loops have constant bounds, so the
+        // unrolled code keeps the accumulators in registers. `α = 1` with
+        // `β ∈ {0, 1}` (every call of the tagger) takes one instruction or
+        // none per vector, with the same bits as the general form. Every
+        // load of C comes before the first store: a masked store blocks
+        // later loads that overlap its 64 bytes, even lanes it does not
+        // write, and with a narrow C (17 columns, ld 17) the next row's
+        // loads always do (-35% at the heads' z·Wᵀ).
+        debug_assert!(t.mr == R && t.row0 == 0);
+        let mut acc = acc;
+        macro_rules! each {
+            (|$c:ident, $acc:ident, $m:ident| $out:expr) => {
+                for (r, acc) in acc.iter_mut().enumerate() {
+                    let row = t.c.add(r * t.rsc);
+                    for (v, ($acc, &$m)) in acc.iter_mut().zip(&masks).enumerate() {
+                        let $c = row.add(v * LANES);
+                        *$acc = $out;
                     }
-                    _mm512_mask_storeu_ps(c, m, out);
                 }
             };
         }
-        if t.row0 == 0 {
-            for (r, acc) in acc.iter().enumerate() {
-                if r < t.mr {
-                    store_row!(t.c.add(r * t.rsc), acc);
-                }
-            }
-        } else {
-            let c0 = t.c.wrapping_sub(t.row0 * t.rsc);
-            for (r, acc) in acc.iter().enumerate() {
-                if r.wrapping_sub(t.row0) < t.mr {
-                    store_row!(c0.wrapping_add(r * t.rsc), acc);
-                }
-            }
+        match (t.alpha == 1.0, t.beta) {
+            (true, 0.0) => {}
+            (true, 1.0) => each!(|c, acc, m| _mm512_add_ps(_mm512_maskz_loadu_ps(m, c), *acc)),
+            (_, 0.0) => each!(|_c, acc, _m| _mm512_mul_ps(alpha, *acc)),
+            _ => each!(|c, acc, m| _mm512_fmadd_ps(
+                beta,
+                _mm512_maskz_loadu_ps(m, c),
+                _mm512_mul_ps(alpha, *acc)
+            )),
         }
+        each!(|c, acc, m| {
+            _mm512_mask_storeu_ps(c, m, *acc);
+            *acc
+        });
     } else {
         let mut buf = [0.0f32; MR * NR];
         for (r, acc) in acc.iter().enumerate() {
@@ -318,8 +341,46 @@ unsafe fn dot_tile(d: &Dots, i: usize, j: usize) {
     );
     // Lane 4r + s holds C(i + r, j + s): row r is stored from `c + r·ldc - 4r`
     // under the lanes 4r .. 4r + rb.
-    let mut out = _mm512_mul_ps(_mm512_set1_ps(d.alpha), sums);
+    let mut out = if d.alpha == 1.0 {
+        sums
+    } else {
+        _mm512_mul_ps(_mm512_set1_ps(d.alpha), sums)
+    };
     let c = d.c.add(i * d.ldc + j);
+    if rb == DOT {
+        // Whole rows of 4 as 16-byte loads and stores: a masked 64-byte
+        // store would block the next block's loads of the same rows of C
+        // (its footprint covers them), which costs more than the shuffles.
+        let row = |r: usize| c.add(r * d.ldc);
+        if d.beta != 0.0 {
+            let mut old = _mm512_castps128_ps512(_mm_loadu_ps(row(0)));
+            if ra > 1 {
+                old = _mm512_insertf32x4::<1>(old, _mm_loadu_ps(row(1)));
+            }
+            if ra > 2 {
+                old = _mm512_insertf32x4::<2>(old, _mm_loadu_ps(row(2)));
+            }
+            if ra > 3 {
+                old = _mm512_insertf32x4::<3>(old, _mm_loadu_ps(row(3)));
+            }
+            out = if d.beta == 1.0 {
+                _mm512_add_ps(old, out)
+            } else {
+                _mm512_fmadd_ps(_mm512_set1_ps(d.beta), old, out)
+            };
+        }
+        _mm_storeu_ps(row(0), _mm512_castps512_ps128(out));
+        if ra > 1 {
+            _mm_storeu_ps(row(1), _mm512_extractf32x4_ps::<1>(out));
+        }
+        if ra > 2 {
+            _mm_storeu_ps(row(2), _mm512_extractf32x4_ps::<2>(out));
+        }
+        if ra > 3 {
+            _mm_storeu_ps(row(3), _mm512_extractf32x4_ps::<3>(out));
+        }
+        return;
+    }
     let cols = mask(rb);
     if d.beta != 0.0 {
         let mut old = _mm512_setzero_ps();
@@ -327,7 +388,11 @@ unsafe fn dot_tile(d: &Dots, i: usize, j: usize) {
             let row = c.add(r * d.ldc).wrapping_sub(DOT * r);
             old = _mm512_mask_loadu_ps(old, cols << (DOT * r), row);
         }
-        out = _mm512_fmadd_ps(_mm512_set1_ps(d.beta), old, out);
+        out = if d.beta == 1.0 {
+            _mm512_add_ps(old, out)
+        } else {
+            _mm512_fmadd_ps(_mm512_set1_ps(d.beta), old, out)
+        };
     }
     for r in 0..ra {
         let row = c.add(r * d.ldc).wrapping_sub(DOT * r);

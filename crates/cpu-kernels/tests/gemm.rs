@@ -260,6 +260,45 @@ fn tagger_shapes() {
 }
 
 #[test]
+fn heads_shapes_and_small_depths() {
+    // The heads' GEMMs and the awkward sizes around them: tiles of every
+    // height (m = 17, 18, 19, 20 split as 8 + 5 + 4, ..., 8 + 8 + 4), a
+    // narrow C whose ragged last vector sits right before the next row (n =
+    // 17, 20 with ld = n), the column-copy packing of one or two ragged
+    // columns (n = 17, 18, 33), wide C with a ragged last strip (200, 201)
+    // and depths from 1 up past one vector (k = 1, 2, 17, 20, 33, 200);
+    // every layout, β = 0 over NaN, β = 1 and general α, β.
+    for_each_isa("gemm heads_shapes_and_small_depths", |kern| {
+        let mut v = 0;
+        for m in [1, 2, 9, 17, 18, 19, 20] {
+            for n in [1, 17, 18, 20, 33, 200, 201] {
+                for k in [1, 2, 17, 20, 33, 200] {
+                    for (ta, tb) in [(false, false), (true, false), (false, true), (true, true)] {
+                        for (alpha, beta) in [(1.0, 0.0), (1.0, 1.0), ALPHA_BETA[v % 4]] {
+                            let pad = [0, 0, 3][v % 3];
+                            check(
+                                kern,
+                                Case {
+                                    m,
+                                    n,
+                                    k,
+                                    ta,
+                                    tb,
+                                    pad,
+                                    alpha,
+                                    beta,
+                                },
+                            );
+                            v += 1;
+                        }
+                    }
+                }
+            }
+        }
+    });
+}
+
+#[test]
 fn path_boundaries() {
     // Around every switch of the driver, on every instruction set (sizes
     // either side of 4, 8, 16, 20, 32 and 100, depths either side of 16·j

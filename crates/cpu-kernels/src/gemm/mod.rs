@@ -28,9 +28,12 @@
 //!   (AVX-512: 48 + 4 columns run as 32 + 20).
 //! - `A` is never packed except when it has fewer rows than the kernel's
 //!   smallest tile: the ragged last row strip is read in place, moved up over
-//!   rows of the strip before it (computed twice, stored once). Transposing a
-//!   row-major `A` into MR-wide strips cost more than it saved (measured at
-//!   300×100·100×20 and 160×100·100×300), and the MR rows it reads stay in L1.
+//!   rows of the strip before it (computed twice, stored once); a kernel
+//!   with a tile of every height (AVX-512) computes each row once instead, a
+//!   short remainder sharing the rows of the strip before it (18 = 8 + 5 +
+//!   5). Transposing a row-major `A` into MR-wide strips cost more than it
+//!   saved (measured at 300×100·100×20 and 160×100·100×300), and the MR rows
+//!   it reads stay in L1.
 //! - Depth blocks are of equal size (300 = 150 + 150, not 256 + 44), and a
 //!   call that packs nothing takes no buffer.
 
@@ -103,6 +106,12 @@ pub(crate) trait Microkernel {
     /// True when the kernel writes `C` one element at a time anyway, so a
     /// transposed (strided) `C` costs it nothing extra.
     const STORES_BY_ELEMENT: bool = false;
+    /// True when the kernel has a tile of every height `1..=MR`
+    /// (`rows(mr) == mr`): no row of `A` is then computed twice or padded,
+    /// and a ragged remainder of fewer than MR/2 rows shares its rows evenly
+    /// with the strip before it (18 = 8 + 5 + 5, not 8 + 8 + 2 with a
+    /// latency-bound 2-row tile; 20 stays 8 + 8 + 4).
+    const EVERY_HEIGHT: bool = false;
 
     /// The rows `R >= mr` the kernel computes (and reads from `A`) for a tile
     /// of `mr <= MR` rows.
@@ -196,6 +205,29 @@ fn strips<K: Microkernel>(nc: usize) -> impl Iterator<Item = (usize, usize)> {
         let (jr, end) = (s * nr, (s * nr + nr).min(nc));
         let shift = |j: usize| if j == full * nr { j - lend } else { j };
         (shift(jr), shift(end) - shift(jr))
+    })
+}
+
+/// The row strips `(first row, height)` of a block `mc` high: whole MR strips,
+/// except that with [`Microkernel::EVERY_HEIGHT`] a ragged remainder `r <
+/// MR/2` and the strip before it share their rows evenly (MR + r as
+/// ⌈(MR + r)/2⌉ + ⌊(MR + r)/2⌋).
+fn row_strips<K: Microkernel>(mc: usize) -> impl Iterator<Item = (usize, usize)> {
+    let (mr, full, ragged) = (K::MR, mc / K::MR, mc % K::MR);
+    let split = K::EVERY_HEIGHT && full > 0 && ragged > 0 && ragged < K::MR / 2;
+    let count = if split { full + 1 } else { mc.div_ceil(mr) };
+    (0..count).map(move |s| {
+        if split && s + 2 >= count {
+            let (first, pair) = ((full - 1) * mr, mr + ragged);
+            let top = pair.div_ceil(2);
+            if s + 2 == count {
+                (first, top)
+            } else {
+                (first + top, pair - top)
+            }
+        } else {
+            (s * mr, mr.min(mc - s * mr))
+        }
     })
 }
 
@@ -308,8 +340,8 @@ pub(crate) unsafe fn gemm<K: Microkernel>(
                     } else {
                         (b.at(pc, jc + jr), b.rs)
                     };
-                    for ir in (0..mc).step_by(mr_) {
-                        let (i, mr) = (ic + ir, mr_.min(mc - ir));
+                    for (ir, mr) in row_strips::<K>(mc) {
+                        let i = ic + ir;
                         let rows = if mr == mr_ { mr } else { K::rows(mr) };
                         let (as_, rsa, csa, row0) = if rows == mr {
                             (a.at(i, pc), a.rs, a.cs, 0)
