@@ -17,10 +17,12 @@ struct Opts {
     heads: Vec<usize>,
     max_sentences: Option<usize>,
     qmtl: Option<PathBuf>,
+    /// Where the runs go (`results/speed`).
+    out: PathBuf,
 }
 
 const USAGE: &str = "usage: cargo xtask speed [NAME] [--rounds R] [--heads K,K...] \
-                     [--max-sentences N] [--qmtl PATH]";
+                     [--max-sentences N] [--qmtl PATH] [--out DIR]";
 
 fn parse(args: &[String]) -> Result<Opts> {
     let mut o = Opts {
@@ -29,6 +31,7 @@ fn parse(args: &[String]) -> Result<Opts> {
         heads: vec![10, 30],
         max_sentences: None,
         qmtl: None,
+        out: crate::root().join("results").join("speed"),
     };
     let mut args = crate::Args::new(args, USAGE);
     while let Some(a) = args.next_word() {
@@ -43,6 +46,7 @@ fn parse(args: &[String]) -> Result<Opts> {
             }
             "--max-sentences" => o.max_sentences = Some(args.parsed(a)?),
             "--qmtl" => o.qmtl = Some(args.value(a)?.into()),
+            "--out" => o.out = args.value(a)?.into(),
             s if !s.starts_with('-') => o.dataset = s.to_string(),
             s => bail!("unknown option {s}; {USAGE}"),
         }
@@ -75,7 +79,7 @@ pub fn run(args: &[String]) -> Result<()> {
         Some(p) => p.clone(),
         None => crate::qmtl_binary()?,
     };
-    let out = crate::root().join("results").join("speed");
+    let out = &o.out;
     // (label, mode, k): STL first, then Q-MTL(k) for each k.
     let configs: Vec<(String, &str, usize)> = std::iter::once(("STL".to_string(), "stl", 1))
         .chain(o.heads.iter().map(|&k| (format!("Q-MTL({k})"), "qmtl", k)))
