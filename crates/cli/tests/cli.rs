@@ -229,6 +229,33 @@ fn data_list_shows_every_dataset() {
     }
 }
 
+/// `--json` holds the same datasets and statuses as the table, for scripts.
+#[test]
+fn data_list_json_matches_the_table() {
+    let home = tempfile::tempdir().unwrap();
+    let dir = home.path().to_str().unwrap();
+    let table = stdout(&qmtl(home.path(), &["--data-dir", dir, "data", "list"]));
+    let o = qmtl(home.path(), &["--data-dir", dir, "data", "list", "--json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let doc: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let datasets = doc["datasets"].as_array().unwrap();
+    assert_eq!(datasets.len(), 13);
+    for d in datasets {
+        let name = d["name"].as_str().unwrap();
+        let status = d["status"].as_str().unwrap();
+        let line = table
+            .lines()
+            .find(|l| l.starts_with(&format!("{name} ")))
+            .unwrap_or_else(|| panic!("{name} not in the table:\n{table}"));
+        assert!(line.to_lowercase().contains(status), "{line} vs {d}");
+        assert_eq!(d["present"].as_bool(), Some(status == "present"));
+        assert!(d["location"].is_string() || d["how_to_get"].is_string(), "{d}");
+    }
+    let roots = doc["roots"].as_array().unwrap();
+    assert_eq!(roots[0]["origin"], "--data-dir");
+    assert_eq!(roots[0]["fetch_writes_here"], true);
+}
+
 #[test]
 fn data_fetch_from_a_given_archive_unpacks_and_checks() {
     let home = tempfile::tempdir().unwrap();

@@ -28,7 +28,11 @@ pub struct DataArgs {
 #[derive(Subcommand, Debug)]
 enum DataAction {
     /// Show every dataset: present or missing, where, checksum verified or not.
-    List,
+    List {
+        /// Print JSON (`{"roots": [...], "datasets": [...]}`) for scripts.
+        #[arg(long)]
+        json: bool,
+    },
     /// Download, verify and unpack missing datasets (all of them without NAME).
     Fetch(FetchArgs),
 }
@@ -47,15 +51,79 @@ struct FetchArgs {
 pub fn run(global: &Global, args: DataArgs) -> anyhow::Result<()> {
     let roots = global.roots();
     match args.action {
-        DataAction::List => list(&roots),
+        DataAction::List { json } => list(&roots, json),
         DataAction::Fetch(f) => fetch_cmd(&roots, f),
     }
 }
 
-fn list(roots: &DataRoots) -> anyhow::Result<()> {
-    let mut out = std::io::stdout().lock();
-    writeln!(out, "Data roots, searched in this order:")?;
+/// One dataset's line of `data list`.
+struct Row {
+    name: String,
+    task: String,
+    /// `present`, `PARTIAL` or `missing`.
+    status: &'static str,
+    checks: String,
+    /// Where it is, or how to get it.
+    location: String,
+}
+
+fn list(roots: &DataRoots, json: bool) -> anyhow::Result<()> {
+    let registry = Registry::builtin();
+    let mut rows = Vec::new();
+    for ds in &registry.datasets {
+        let files = ds.status(roots)?;
+        let (status, location) = match ds.locate(roots) {
+            Ok(root) => ("present", parent_dir(&root.path.join(&ds.train.path))),
+            Err(_) if files.iter().any(|f| f.check.is_some()) => {
+                ("PARTIAL", how_to_get(registry, ds))
+            }
+            Err(_) => ("missing", how_to_get(registry, ds)),
+        };
+        rows.push(Row {
+            name: ds.name.clone(),
+            task: format!("{:?}", ds.task).to_lowercase(),
+            status,
+            checks: summarize(&files),
+            location,
+        });
+    }
     let writable = roots.writable().map(|r| r.path.clone());
+    let mut out = std::io::stdout().lock();
+    if json {
+        let roots: Vec<_> = roots
+            .iter()
+            .map(|r| {
+                serde_json::json!({
+                    "path": r.path,
+                    "origin": r.origin.to_string(),
+                    "exists": r.path.is_dir(),
+                    "fetch_writes_here": Some(&r.path) == writable.as_ref(),
+                })
+            })
+            .collect();
+        let datasets: Vec<_> = rows
+            .iter()
+            .map(|r| {
+                let (location, how) = match r.status {
+                    "present" => (Some(&r.location), None),
+                    _ => (None, Some(&r.location)),
+                };
+                serde_json::json!({
+                    "name": r.name,
+                    "task": r.task,
+                    "present": r.status == "present",
+                    "status": r.status.to_lowercase(),
+                    "checks": r.checks,
+                    "location": location,
+                    "how_to_get": how,
+                })
+            })
+            .collect();
+        let doc = serde_json::json!({ "roots": roots, "datasets": datasets });
+        writeln!(out, "{}", serde_json::to_string_pretty(&doc)?)?;
+        return Ok(());
+    }
+    writeln!(out, "Data roots, searched in this order:")?;
     for (i, r) in roots.iter().enumerate() {
         let mut notes = vec![r.origin.to_string()];
         if Some(&r.path) == writable.as_ref() {
@@ -73,34 +141,26 @@ fn list(roots: &DataRoots) -> anyhow::Result<()> {
         )?;
     }
     writeln!(out)?;
-    let registry = Registry::builtin();
-    let mut rows = vec![["name", "task", "status", "checks", "location"].map(String::from)];
-    let mut missing = Vec::new();
-    for ds in &registry.datasets {
-        let files = ds.status(roots)?;
-        let (status, location) = match ds.locate(roots) {
-            Ok(root) => ("present", parent_dir(&root.path.join(&ds.train.path))),
-            Err(_) if files.iter().any(|f| f.check.is_some()) => {
-                ("PARTIAL", how_to_get(registry, ds))
-            }
-            Err(_) => ("missing", how_to_get(registry, ds)),
-        };
-        if status != "present" {
-            missing.push(ds.name.as_str());
-        }
-        let task = format!("{:?}", ds.task).to_lowercase();
-        rows.push([
-            ds.name.clone(),
-            task,
-            status.into(),
-            summarize(&files),
-            location,
-        ]);
-    }
+    let mut table = vec![["name", "task", "status", "checks", "location"].map(String::from)];
+    table.extend(rows.iter().map(|r| {
+        [
+            r.name.clone(),
+            r.task.clone(),
+            r.status.to_string(),
+            r.checks.clone(),
+            r.location.clone(),
+        ]
+    }));
     let w: Vec<usize> = (0..5)
-        .map(|i| rows.iter().map(|r| r[i].chars().count()).max().unwrap_or(0))
+        .map(|i| {
+            table
+                .iter()
+                .map(|r| r[i].chars().count())
+                .max()
+                .unwrap_or(0)
+        })
         .collect();
-    for r in &rows {
+    for r in &table {
         writeln!(
             out,
             "{:<w0$}  {:<w1$}  {:<w2$}  {:<w3$}  {}",
@@ -116,7 +176,12 @@ fn list(roots: &DataRoots) -> anyhow::Result<()> {
         )?;
     }
     writeln!(out)?;
-    let n = registry.datasets.len();
+    let n = rows.len();
+    let missing: Vec<&str> = rows
+        .iter()
+        .filter(|r| r.status != "present")
+        .map(|r| r.name.as_str())
+        .collect();
     if missing.is_empty() {
         writeln!(out, "All {n} datasets present.")?;
     } else {
@@ -130,7 +195,6 @@ fn list(roots: &DataRoots) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// `train/dev/test: sha256 ok`, or one group per distinct outcome.
 fn summarize(files: &[FileStatus]) -> String {
     let mut groups: Vec<(String, Vec<&str>)> = Vec::new();
     for f in files {
