@@ -1,7 +1,7 @@
 //! `cargo xtask compare`: STL against Q-MTL(k) on one dataset, the paper's
 //! central claim in one command (section 3). Runs go to `results/compare/`.
 
-use anyhow::{bail, Context, Result};
+use anyhow::{bail, Result};
 use serde_json::Value;
 use std::process::Command;
 
@@ -59,15 +59,7 @@ pub fn run(args: &[String]) -> Result<()> {
         if mode != "stl" {
             cmd.args(["--heads", &k.to_string()]);
         }
-        let status = cmd
-            .arg("--out")
-            .arg(&dir)
-            .status()
-            .context("running qmtl")?;
-        if !status.success() {
-            bail!("qmtl train --mode {mode} failed");
-        }
-        let run: Value = serde_json::from_slice(&std::fs::read(dir.join("run.json"))?)?;
+        let run = crate::train(cmd, &dir, mode)?;
         runs.push((
             if mode == "stl" {
                 "STL".to_string()

@@ -96,3 +96,18 @@ impl<'a> Args<'a> {
             .with_context(|| format!("{option}: cannot read `{v}`"))
     }
 }
+
+/// Runs a prepared `qmtl train ...` command with `--out dir` and returns the
+/// run's `run.json`; `what` names the run in the error if it fails.
+pub fn train(
+    mut cmd: std::process::Command,
+    dir: &std::path::Path,
+    what: &str,
+) -> anyhow::Result<serde_json::Value> {
+    use anyhow::Context;
+    let status = cmd.arg("--out").arg(dir).status().context("running qmtl")?;
+    anyhow::ensure!(status.success(), "qmtl train for {what} failed (see above)");
+    let path = dir.join("run.json");
+    serde_json::from_slice(&std::fs::read(&path)?)
+        .with_context(|| format!("reading {}", path.display()))
+}

@@ -7,7 +7,6 @@
 //! Training time excludes evaluation (`run.json`'s `train_seconds`).
 
 use anyhow::{bail, Context, Result};
-use serde_json::Value;
 use std::path::PathBuf;
 use std::process::Command;
 
@@ -97,17 +96,7 @@ pub fn run(args: &[String]) -> Result<()> {
             if let Some(n) = o.max_sentences {
                 cmd.args(["--max-sentences", &n.to_string()]);
             }
-            let status = cmd
-                .arg("--out")
-                .arg(&dir)
-                .status()
-                .context("running qmtl")?;
-            if !status.success() {
-                bail!("qmtl train for {label} failed (see above)");
-            }
-            let path = dir.join("run.json");
-            let run: Value = serde_json::from_slice(&std::fs::read(&path)?)
-                .with_context(|| format!("reading {}", path.display()))?;
+            let run = crate::train(cmd, &dir, label)?;
             let e = &run["epochs"][0];
             let epoch = Epoch {
                 seconds: e["train_seconds"]
