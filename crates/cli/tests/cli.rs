@@ -249,7 +249,10 @@ fn data_list_json_matches_the_table() {
             .unwrap_or_else(|| panic!("{name} not in the table:\n{table}"));
         assert!(line.to_lowercase().contains(status), "{line} vs {d}");
         assert_eq!(d["present"].as_bool(), Some(status == "present"));
-        assert!(d["location"].is_string() || d["how_to_get"].is_string(), "{d}");
+        assert!(
+            d["location"].is_string() || d["how_to_get"].is_string(),
+            "{d}"
+        );
     }
     let roots = doc["roots"].as_array().unwrap();
     assert_eq!(roots[0]["origin"], "--data-dir");
