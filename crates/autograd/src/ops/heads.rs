@@ -134,14 +134,12 @@ impl<T: Real> Graph<'_, T> {
         let k = heads.len();
         let nodes = &self.tape.nodes;
         let shape = |v: Var| (nodes[v.idx()].rows, nodes[v.idx()].cols);
-        let aux_len = n * d + layouts(shape, &ints, n, d).map(|l| l.len(d)).sum::<usize>();
+        let layouts: Vec<Layout> = layouts(shape, &ints, n, d).collect();
+        let aux_len = n * d + layouts.iter().map(|l| l.len(d)).sum::<usize>();
         let at = self.push_ints(ints.iter().copied().chain(gold.iter().copied()));
         // Every aux element is written below (overwritten or zeroed first).
         let out = self.push_with(Op::Heads { h, ints: at, k }, 1, 1, aux_len, needs, false);
         let (vals, y, aux, scratch) = self.io_scratch(out);
-        let ints = vals.ints(at, 4 * k);
-        let shape = |v: Var| (vals.node(v).rows, vals.node(v).cols);
-        let layouts: Vec<Layout> = layouts(shape, ints, n, d).collect();
         let (dh, saved) = aux.split_at_mut(n * d);
         dh.fill(T::ZERO);
 
