@@ -16,9 +16,17 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+/// `0.1.0 (rev abc1234)`: the package version and the git revision built from.
+pub const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (rev ",
+    env!("QMTL_GIT_REVISION"),
+    ")"
+);
+
 /// Quasi-multitask learning for sequence tagging (Q-MTL), reproduced in Rust.
 #[derive(Parser)]
-#[command(name = "qmtl", version, about, propagate_version = true)]
+#[command(name = "qmtl", version = VERSION, about, propagate_version = true)]
 struct Cli {
     #[command(flatten)]
     global: Global,

@@ -35,6 +35,13 @@ pub struct Norms {
     pub W: Vec<f64>,
 }
 
+/// Which `qmtl` wrote a record (absent in records of older builds).
+#[derive(Clone, Debug, Deserialize)]
+pub struct Software {
+    pub version: String,
+    pub git_revision: String,
+}
+
 /// The parts of `run.json` the report uses.
 #[derive(Clone, Debug, Deserialize)]
 pub struct Run {
@@ -42,6 +49,8 @@ pub struct Run {
     pub test: Scores,
     pub norms: Norms,
     pub train_seconds: f64,
+    #[serde(default)]
+    pub software: Option<Software>,
 }
 
 impl Run {

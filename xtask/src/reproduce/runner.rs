@@ -155,6 +155,12 @@ fn run_one(qmtl: &Path, runs_dir: &Path, job: &Job) -> Result<(), PathBuf> {
         Ok((s, _)) => return Err(fail(format!("qmtl train exited with {s}"))),
         Err(e) => return Err(fail(format!("running {}: {e}", qmtl.display()))),
     };
+    // The revision of the binary that trained (it may not be the workspace's).
+    let revision = std::fs::read(tmp.join("run.json"))
+        .ok()
+        .and_then(|b| serde_json::from_slice::<super::records::Run>(&b).ok())
+        .and_then(|r| r.software)
+        .map_or_else(super::env::git_revision, |s| s.git_revision);
     let meta = serde_json::json!({
         "key": serde_json::from_str::<serde_json::Value>(&job.key_json).unwrap_or_default(),
         "label": job.spec.label(),
@@ -163,7 +169,8 @@ fn run_one(qmtl: &Path, runs_dir: &Path, job: &Job) -> Result<(), PathBuf> {
         "started": started,
         "wall_seconds": t.elapsed().as_secs_f64(),
         "cpu_seconds": cpu_seconds,
-        "git_revision": super::env::git_revision(),
+        "git_revision": revision,
+        "cpu": super::env::cpu_model(),
     });
     let meta = serde_json::to_vec_pretty(&meta).unwrap_or_default();
     if let Err(e) = std::fs::write(tmp.join("meta.json"), meta) {

@@ -189,6 +189,7 @@ pub fn run(g: &Global, a: TrainArgs) -> Result<()> {
         "test": test_json,
         "norms": {"V": v_norms, "W": w_norms},
         "train_seconds": total,
+        "software": {"version": env!("CARGO_PKG_VERSION"), "git_revision": env!("QMTL_GIT_REVISION")},
     });
     if let Some(p) = pta_json {
         run["pta"] = p;
