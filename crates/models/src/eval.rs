@@ -2,6 +2,7 @@
 //! Q-MTL's heads, Eq. 4 for an ensemble's members), on token accuracy or
 //! conlleval F1.
 
+use crate::confidence::{Collector, Confidence};
 use crate::input::Encoded;
 use crate::tagger::Tagger;
 use autograd::Tape;
@@ -117,15 +118,54 @@ pub fn evaluate(
     encoded: &[Encoded],
     metric: Metric,
 ) -> Scores {
-    let preds: Vec<Prediction> = encoded
+    let preds = predict_all(members, encoded);
+    scores(members, vocab, sentences, &preds, metric)
+}
+
+/// [`evaluate`] and the confidence measures of the model's predictions
+/// ([`Confidence`]; None when there is no token).
+pub fn evaluate_with_confidence(
+    members: &[Tagger],
+    vocab: &Vocab,
+    sentences: &[Sentence],
+    encoded: &[Encoded],
+    metric: Metric,
+) -> (Scores, Option<Confidence>) {
+    let preds = predict_all(members, encoded);
+    let k: usize = members.iter().map(Tagger::k).sum();
+    let mut c = Collector::new(k);
+    for (x, p) in encoded.iter().zip(&preds) {
+        for (i, &t) in p.tags.iter().enumerate() {
+            c.add(f64::from(p.prob[i]), p.agree[i], x.tags[i] == Some(t));
+        }
+    }
+    (
+        scores(members, vocab, sentences, &preds, metric),
+        c.finish(),
+    )
+}
+
+/// Predicts every sentence, in parallel (the result does not depend on the
+/// number of threads).
+fn predict_all(members: &[Tagger], encoded: &[Encoded]) -> Vec<Prediction> {
+    encoded
         .par_iter()
         .map_init(Tape::new, |tape, x| predict(members, tape, x))
-        .collect();
+        .collect()
+}
+
+fn scores(
+    members: &[Tagger],
+    vocab: &Vocab,
+    sentences: &[Sentence],
+    preds: &[Prediction],
+    metric: Metric,
+) -> Scores {
     let k: usize = members.iter().map(Tagger::k).sum();
     let chunks = metric == Metric::F1;
     let mut per_head: Vec<Scorer> = (0..k).map(|_| Scorer::new(chunks)).collect();
     let mut avg = Scorer::new(chunks);
-    for (s, p) in sentences.iter().zip(&preds) {
+    for (s, p) in sentences.iter().zip(preds) {
         avg.add(&s.tags, &vocab.tag_names(&p.tags));
         for (sc, h) in per_head.iter_mut().zip(&p.heads) {
             sc.add(&s.tags, &vocab.tag_names(h));

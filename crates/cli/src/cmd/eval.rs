@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use anyhow::Result;
 use clap::Args;
 use corpus::read_corpus;
-use models::{evaluate, Encoded, Metric, ModelFile};
+use models::{evaluate_with_confidence, Encoded, Metric, ModelFile};
 use serde_json::json;
 
 use super::train::{metric_name, MetricArg};
@@ -27,7 +27,9 @@ pub struct EvalArgs {
     metric: Option<MetricArg>,
     #[arg(long, value_enum)]
     format: Option<FormatArg>,
-    /// `{"metric", "tokens", "heads", "avg"}` instead of text.
+    /// `{"metric", "tokens", "heads", "avg", "selected_head", "confidence"}`
+    /// instead of text (confidence: calibration and selective prediction of
+    /// the predicted tag's probability and of the heads' agreement).
     #[arg(long)]
     json: bool,
 }
@@ -45,14 +47,15 @@ pub fn run(_g: &Global, a: EvalArgs) -> Result<()> {
         .iter()
         .map(|s| Encoded::from(&vocab.encode(s)))
         .collect();
-    let s = evaluate(&model.members, vocab, &test.sentences, &enc, metric);
+    let (s, confidence) =
+        evaluate_with_confidence(&model.members, vocab, &test.sentences, &enc, metric);
     // PTA with model selection predicts with one head ("avg" is then its score).
     let selected = model.members[0].selected_head;
     let tokens: usize = test.sentences.iter().map(|s| s.len()).sum();
     if a.json {
         println!(
             "{}",
-            json!({"metric": metric_name(metric), "tokens": tokens, "heads": s.heads, "avg": s.avg, "selected_head": selected})
+            json!({"metric": metric_name(metric), "tokens": tokens, "heads": s.heads, "avg": s.avg, "selected_head": selected, "confidence": confidence})
         );
     } else {
         println!(

@@ -10,7 +10,7 @@ use corpus::{read_corpus, Corpus, Embeddings, Registry, Split, Vocab};
 use models::config::Sizes;
 use models::pta::best_head;
 use models::train::{load_embeddings, EpochReport};
-use models::{evaluate, Metric, Mode, ModelFile, TrainData};
+use models::{evaluate_with_confidence, Metric, Mode, ModelFile, TrainData};
 use serde_json::json;
 
 mod args;
@@ -137,8 +137,12 @@ pub fn run(g: &Global, a: TrainArgs) -> Result<()> {
             .iter()
             .map(|s| models::Encoded::from(&vocab.encode(s)))
             .collect();
-        pool.install(|| evaluate(&members, &vocab, &t.sentences, &enc, metric))
+        pool.install(|| evaluate_with_confidence(&members, &vocab, &t.sentences, &enc, metric))
     });
+    let (test, test_confidence) = match test {
+        Some((s, c)) => (Some(s), c),
+        None => (None, None),
+    };
     members[0].selected_head = selected;
     let mut test_json = serde_json::to_value(&test)?;
     if let (Some(j), Some(t)) = (pta_best, &test) {
@@ -191,6 +195,9 @@ pub fn run(g: &Global, a: TrainArgs) -> Result<()> {
         "train_seconds": total,
         "software": {"version": env!("CARGO_PKG_VERSION"), "git_revision": env!("QMTL_GIT_REVISION")},
     });
+    if let Some(c) = test_confidence {
+        run["test_confidence"] = serde_json::to_value(c)?;
+    }
     if let Some(p) = pta_json {
         run["pta"] = p;
     }
