@@ -2,6 +2,7 @@
 //! softmax heads (model-spec sections 2-5). STL is k = 1; Q-MTL(k) averages the
 //! heads' probabilities; an ensemble averages k separately trained STL models.
 
+pub mod checkpoint;
 pub mod confidence;
 pub mod config;
 pub mod eval;
@@ -12,10 +13,11 @@ pub mod seed;
 pub mod tagger;
 pub mod train;
 
+pub use checkpoint::Checkpoint;
 pub use confidence::Confidence;
 pub use config::TaggerConfig;
 pub use eval::{evaluate, evaluate_with_confidence, predict, Metric, Prediction, Scores};
 pub use input::Encoded;
 pub use model_file::{ModelFile, ModelFileError};
 pub use tagger::{Tagger, TrainStep};
-pub use train::{train, Mode, Progress, Silent, TrainConfig, TrainData, TrainError};
+pub use train::{train, train_from, Mode, Progress, Silent, TrainConfig, TrainData, TrainError};

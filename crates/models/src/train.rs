@@ -157,6 +157,8 @@ pub enum TrainError {
     },
     #[error("{0}")]
     Data(#[from] corpus::Error),
+    #[error("after an epoch: {0}")]
+    Hook(Box<dyn std::error::Error + Send + Sync>),
     #[error("the embeddings are {got}-dimensional but the word embedding is {want}-dimensional (set the word dimension to {got})")]
     EmbeddingDim { got: usize, want: usize },
 }
@@ -220,6 +222,26 @@ pub fn train(
     data: &TrainData<'_>,
     progress: &dyn Progress,
 ) -> Result<Vec<EpochReport>, TrainError> {
+    train_from(cfg, members, data, progress, Vec::new(), &mut |_, _| Ok(()))
+}
+
+/// Called after every finished epoch with the members and the reports so far
+/// (to write a checkpoint); an error stops training.
+pub type EpochHook<'h> = dyn FnMut(&[Tagger], &[EpochReport]) -> Result<(), Box<dyn std::error::Error + Send + Sync>>
+    + 'h;
+
+/// [`train`], continuing after the epochs of `done` (members as they were
+/// after them, e.g. from a [`crate::checkpoint::Checkpoint`]): the result is
+/// the same as that of an uninterrupted run, because every random draw of an
+/// epoch depends on (seed, epoch) alone.
+pub fn train_from(
+    cfg: &TrainConfig,
+    members: &mut [Tagger],
+    data: &TrainData<'_>,
+    progress: &dyn Progress,
+    done: Vec<EpochReport>,
+    after_epoch: &mut EpochHook<'_>,
+) -> Result<Vec<EpochReport>, TrainError> {
     let noise = LabelNoise::new(cfg.label_noise, cfg.label_noise_mode, cfg.seed)?;
     let dropout = WordDropout::new(cfg.tagger.word_dropout, cfg.seed)?;
     let mut steps: Vec<TrainStep> = members.iter().map(|m| TrainStep::new(m, cfg.sgd)).collect();
@@ -228,8 +250,8 @@ pub fn train(
         _ => None,
     };
     let tokens: usize = data.train.iter().map(|s| s.len()).sum();
-    let mut reports = Vec::with_capacity(cfg.epochs);
-    for epoch in 0..cfg.epochs {
+    let mut reports = done;
+    for epoch in reports.len()..cfg.epochs {
         progress.epoch_start(epoch + 1, data.train.len() * members.len());
         let order = epoch_order(cfg.seed, epoch, data.train.len());
         let ctx = EpochCtx {
@@ -271,6 +293,7 @@ pub fn train(
         };
         progress.epoch_end(&report);
         reports.push(report);
+        after_epoch(members, &reports).map_err(TrainError::Hook)?;
     }
     // PTA's model selection: the head with the best dev score after training.
     if let (Some(p), Some(last)) = (&pta, reports.last()) {

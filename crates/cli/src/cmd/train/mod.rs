@@ -10,7 +10,7 @@ use corpus::{read_corpus, Corpus, Embeddings, Registry, Split, Vocab};
 use models::config::Sizes;
 use models::pta::best_head;
 use models::train::{load_embeddings, EpochReport};
-use models::{evaluate_with_confidence, Metric, Mode, ModelFile, TrainData};
+use models::{evaluate_with_confidence, Checkpoint, Metric, Mode, ModelFile, TrainData};
 use serde_json::json;
 
 mod args;
@@ -121,9 +121,78 @@ pub fn run(g: &Global, a: TrainArgs) -> Result<()> {
             vocab.words.len()
         ));
     }
+    // What the run is: its configuration and the SHA-256 of its files, hashed
+    // now, right after they were read.
+    let mut config_json = serde_json::to_value(&cfg)?;
+    let file_json = |c: &Corpus| -> Result<serde_json::Value> {
+        Ok(json!({"path": c.path, "sha256": sha256_file(&c.path)?}))
+    };
+    config_json["train_file"] = file_json(&f.train)?;
+    config_json["dev_file"] = file_json(&f.dev)?;
+    config_json["test_file"] = f
+        .test
+        .as_ref()
+        .map(file_json)
+        .transpose()?
+        .unwrap_or(serde_json::Value::Null);
+    config_json["embeddings_file"] = match &a.embeds {
+        Some(p) => json!({"path": p, "sha256": sha256_file(p)?}),
+        None => serde_json::Value::Null,
+    };
+    config_json["dataset"] = json!(a.dataset);
+    config_json["max_sentences"] = json!(a.max_sentences);
+    let fingerprint = fingerprint(&config_json, metric);
+    config_json["threads"] = json!(pool.current_num_threads());
+
+    // Resume from the last finished epoch of an interrupted run in --out.
+    let checkpoint_path = a.out.join(CHECKPOINT);
+    let mut done = Vec::new();
+    if let Some(c) = Checkpoint::load(&checkpoint_path)? {
+        if c.fingerprint != fingerprint {
+            bail!(
+                "{} belongs to another run (other options or data); delete it or choose another --out",
+                checkpoint_path.display()
+            );
+        }
+        say(format!(
+            "resuming after epoch {} from {}",
+            c.reports.len(),
+            checkpoint_path.display()
+        ));
+        members = c.model.members;
+        done = c.reports;
+    }
+    let abort_after: Option<usize> = std::env::var(ABORT_AFTER_EPOCH)
+        .ok()
+        .and_then(|v| v.parse().ok());
+    let mut save = |m: &[models::Tagger],
+                    r: &[EpochReport]|
+     -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+        if r.len() < cfg.epochs {
+            Checkpoint {
+                fingerprint: fingerprint.clone(),
+                reports: r.to_vec(),
+                model: ModelFile {
+                    config: cfg.clone(),
+                    vocab: vocab.clone(),
+                    members: m.to_vec(),
+                },
+            }
+            .save(&checkpoint_path)?;
+        }
+        if abort_after == Some(r.len()) {
+            eprintln!(
+                "qmtl: stopping after epoch {} ({ABORT_AFTER_EPOCH})",
+                r.len()
+            );
+            std::process::exit(3);
+        }
+        Ok(())
+    };
     let data = TrainData::new(&vocab, train, &f.dev.sentences, metric);
     let bars = Bars::new(cfg.epochs, a.quiet);
-    let reports = pool.install(|| models::train(&cfg, &mut members, &data, &bars))?;
+    let reports =
+        pool.install(|| models::train_from(&cfg, &mut members, &data, &bars, done, &mut save))?;
     bars.finish();
 
     // PTA: "avg" is model averaging, "selected" model selection (the head with
@@ -162,25 +231,6 @@ pub fn run(g: &Global, a: TrainArgs) -> Result<()> {
     }
     .save(&model_path)?;
 
-    let mut config_json = serde_json::to_value(&cfg)?;
-    let file_json = |c: &Corpus| -> Result<serde_json::Value> {
-        Ok(json!({"path": c.path, "sha256": sha256_file(&c.path)?}))
-    };
-    config_json["train_file"] = file_json(&f.train)?;
-    config_json["dev_file"] = file_json(&f.dev)?;
-    config_json["test_file"] = f
-        .test
-        .as_ref()
-        .map(file_json)
-        .transpose()?
-        .unwrap_or(serde_json::Value::Null);
-    config_json["embeddings_file"] = match &a.embeds {
-        Some(p) => json!({"path": p, "sha256": sha256_file(p)?}),
-        None => serde_json::Value::Null,
-    };
-    config_json["dataset"] = json!(a.dataset);
-    config_json["max_sentences"] = json!(a.max_sentences);
-    config_json["threads"] = json!(pool.current_num_threads());
     let total: f64 = reports.iter().map(|r| r.train_seconds).sum();
     let pta_json = pta_best.map(|j| {
         let updates: Vec<_> = reports.iter().flat_map(|r| r.decoder_updates.iter()).collect();
@@ -203,11 +253,34 @@ pub fn run(g: &Global, a: TrainArgs) -> Result<()> {
     }
     let run_path = a.out.join("run.json");
     models::model_file::write_atomic(&run_path, serde_json::to_string_pretty(&run)?.as_bytes())?;
+    if let Err(e) = std::fs::remove_file(&checkpoint_path) {
+        if e.kind() != std::io::ErrorKind::NotFound {
+            return Err(e).with_context(|| format!("removing {}", checkpoint_path.display()));
+        }
+    }
     if !a.quiet {
         print_summary(&reports, test.as_ref(), metric);
         eprintln!("wrote {} and {}", model_path.display(), run_path.display());
     }
     Ok(())
+}
+
+/// The checkpoint of an unfinished run in its --out folder (removed at the end).
+pub const CHECKPOINT: &str = "checkpoint.qmtl";
+
+/// Test hook: `QMTL_ABORT_AFTER_EPOCH=N` makes `qmtl train` exit with status 3
+/// right after the checkpoint of epoch N is written, as a kill would.
+const ABORT_AFTER_EPOCH: &str = "QMTL_ABORT_AFTER_EPOCH";
+
+/// Names a run's configuration and data (not the thread count, which changes
+/// nothing): the SHA-256 of its canonical JSON.
+fn fingerprint(config: &serde_json::Value, metric: Metric) -> String {
+    use sha2::{Digest, Sha256};
+    let text = format!("{config}|{}", metric_name(metric));
+    Sha256::digest(text.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 pub fn metric_name(m: Metric) -> &'static str {
