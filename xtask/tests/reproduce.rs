@@ -256,3 +256,223 @@ fn a_named_dataset_that_is_absent_is_an_error() {
     assert!(err.contains("not present: eu"), "{err}");
     assert_eq!(err.trim().lines().count(), 1, "{err}");
 }
+
+/// The smoke Table 2 runs of Tamil into `results`, with extra environment.
+fn smoke_table2(qmtl: &Path, results: &Path, env: &[(&str, &str)]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .arg("reproduce")
+        .args([
+            "--profile",
+            "smoke",
+            "--only",
+            "table2",
+            "--datasets",
+            "ta",
+            "--jobs",
+            "2",
+        ])
+        .arg("--results")
+        .arg(results)
+        .arg("--qmtl")
+        .arg(qmtl)
+        .env("QMTL_OFFLINE", "1")
+        .envs(env.iter().copied())
+        .output()
+        .expect("running xtask")
+}
+
+/// Finished record folders of `results/runs`, by key.
+fn records(results: &Path) -> Vec<String> {
+    let mut keys: Vec<String> = std::fs::read_dir(results.join("runs"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| !n.starts_with('.'))
+        .collect();
+    keys.sort();
+    keys
+}
+
+/// run.json without what depends on the clock and the thread count.
+fn timeless(path: &Path) -> serde_json::Value {
+    let mut v: serde_json::Value = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
+    v["train_seconds"] = 0.into();
+    v["config"]["threads"] = 0.into();
+    for e in v["epochs"].as_array_mut().unwrap() {
+        e["train_seconds"] = 0.into();
+        e["tokens_per_second"] = 0.into();
+    }
+    v
+}
+
+#[test]
+fn interrupted_runs_resume_from_their_checkpoint() {
+    let Some(qmtl) = setup("interrupted_runs_resume_from_their_checkpoint") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let (cut, whole) = (dir.path().join("cut"), dir.path().join("whole"));
+    // Every run stops after epoch 1 of 2, as if killed: the invocation fails
+    // and keeps the folders with their checkpoints.
+    let out = smoke_table2(&qmtl, &cut, &[("QMTL_ABORT_AFTER_EPOCH", "1")]);
+    assert!(!out.status.success());
+    assert!(records(&cut).is_empty());
+    let kept = std::fs::read_dir(cut.join("runs"))
+        .unwrap()
+        .filter(|e| {
+            let e = e.as_ref().unwrap();
+            e.file_name().to_string_lossy().starts_with(".tmp-")
+                && e.path().join("checkpoint.qmtl").is_file()
+        })
+        .count();
+    assert_eq!(
+        kept, 3,
+        "k = 1, 3, 6: three interrupted runs with checkpoints"
+    );
+    // The next invocation resumes them; the records equal uninterrupted ones.
+    let (executed, _) = counts(&ok(&smoke_table2(&qmtl, &cut, &[])));
+    assert_eq!(executed, 3);
+    ok(&smoke_table2(&qmtl, &whole, &[]));
+    let keys = records(&cut);
+    assert_eq!(keys, records(&whole));
+    for k in &keys {
+        let (a, b) = (cut.join("runs").join(k), whole.join("runs").join(k));
+        let log = std::fs::read_to_string(a.join("train.log")).unwrap();
+        assert!(log.contains("resuming"), "{k} did not resume:\n{log}");
+        assert!(!a.join("checkpoint.qmtl").exists());
+        assert_eq!(timeless(&a.join("run.json")), timeless(&b.join("run.json")));
+        assert!(
+            std::fs::read(a.join("model.qmtl")).unwrap()
+                == std::fs::read(b.join("model.qmtl")).unwrap(),
+            "{k}: the resumed model differs"
+        );
+    }
+}
+
+#[test]
+fn a_damaged_record_is_moved_aside_and_made_again() {
+    let Some(qmtl) = setup("a_damaged_record_is_moved_aside_and_made_again") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let results = dir.path().join("results");
+    ok(&smoke_table2(&qmtl, &results, &[]));
+    let keys = records(&results);
+    let victim = results.join("runs").join(&keys[0]).join("run.json");
+    let whole = std::fs::read(&victim).unwrap();
+    std::fs::write(&victim, &whole[..whole.len() / 2]).unwrap(); // truncated
+    let out = smoke_table2(&qmtl, &results, &[]);
+    assert_eq!(counts(&ok(&out)), (1, 2), "the damaged run is made again");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("not a whole run record") && err.contains(".damaged"),
+        "{err}"
+    );
+    assert_eq!(
+        std::fs::read_dir(results.join("runs/.damaged"))
+            .unwrap()
+            .count(),
+        1
+    );
+    let remade = victim.with_extension("again");
+    std::fs::write(&remade, &whole).unwrap();
+    assert_eq!(timeless(&victim), timeless(&remade), "remade with the same numbers");
+    let report = std::fs::read_to_string(results.join("report.md")).unwrap();
+    assert!(report.contains("**0 pending**"));
+}
+
+#[test]
+fn two_reproductions_on_one_folder_share_the_work() {
+    let Some(qmtl) = setup("two_reproductions_on_one_folder_share_the_work") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let results = dir.path().join("results");
+    let spawn = || {
+        Command::new(env!("CARGO_BIN_EXE_xtask"))
+            .arg("reproduce")
+            .args([
+                "--profile",
+                "smoke",
+                "--only",
+                "table2,fig5",
+                "--datasets",
+                "ta,hu",
+            ])
+            .args(["--jobs", "1", "--results"])
+            .arg(&results)
+            .arg("--qmtl")
+            .arg(&qmtl)
+            .env("QMTL_OFFLINE", "1")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let (a, b) = (spawn(), spawn());
+    let (a, b) = (a.wait_with_output().unwrap(), b.wait_with_output().unwrap());
+    let (ea, eb) = (counts(&ok(&a)).0, counts(&ok(&b)).0);
+    let planned = records(&results).len();
+    // Table 2: k = 1, 3, 6; Figure 5: Q-MTL(3) (Table 2's) and ensemble(3) at
+    // 0 and 30% noise: 6 runs per treebank.
+    assert_eq!(planned, 12);
+    assert_eq!(ea + eb, planned, "a run was trained twice ({ea} + {eb})");
+}
+
+#[test]
+fn killing_the_runner_kills_its_runs() {
+    let Some(qmtl) = setup("killing_the_runner_kills_its_runs") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let results = dir.path().join("results");
+    // Quick-profile Table 2 runs last seconds: long enough to be caught in flight.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .arg("reproduce")
+        .args([
+            "--profile",
+            "quick",
+            "--only",
+            "table2",
+            "--datasets",
+            "ta",
+            "--results",
+        ])
+        .arg(&results)
+        .arg("--qmtl")
+        .arg(&qmtl)
+        .env("QMTL_OFFLINE", "1")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let runs = results.join("runs");
+    let in_flight = || -> Vec<u32> {
+        let mut pids = Vec::new();
+        for e in std::fs::read_dir("/proc").unwrap().flatten() {
+            let Ok(pid) = e.file_name().to_string_lossy().parse::<u32>() else {
+                continue;
+            };
+            let cmd = std::fs::read(e.path().join("cmdline")).unwrap_or_default();
+            if String::from_utf8_lossy(&cmd).contains(runs.to_str().unwrap()) {
+                pids.push(pid);
+            }
+        }
+        pids
+    };
+    let t = std::time::Instant::now();
+    while in_flight().is_empty() {
+        assert!(t.elapsed().as_secs() < 120, "no run started");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    child.kill().unwrap(); // SIGKILL: the runner gets no chance to clean up
+    child.wait().unwrap();
+    let t = std::time::Instant::now();
+    while !in_flight().is_empty() {
+        assert!(
+            t.elapsed().as_secs() < 10,
+            "runs outlived their runner: {:?}",
+            in_flight()
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}

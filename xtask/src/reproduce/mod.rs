@@ -101,24 +101,44 @@ pub fn run(args: &[String]) -> Result<()> {
         executed: outcome.executed,
         failed: outcome.failed.len(),
         pending: still,
-        jobs: o.jobs,
         wall_seconds: t0.elapsed().as_secs_f64(),
         cpu_seconds: env::children_cpu_seconds(),
         missing,
-        qmtl_version: qmtl_version(&qmtl),
     };
+    let qmtl_version = std::process::Command::new(&qmtl)
+        .arg("--version")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .unwrap_or_default();
     let path = report::write(&ctx, &o.only, &jobs, &mut store, &o.results, &summary)?;
     println!(
         "reproduce: {} runs: {} executed, {} reused, {} failed, {} pending; {:.1} s wall, \
-         {:.1} s CPU in runs",
+         {} in runs (qmtl {})",
         summary.planned,
         summary.executed,
         summary.reused,
         summary.failed,
         summary.pending,
         summary.wall_seconds,
-        summary.cpu_seconds.unwrap_or(f64::NAN)
+        summary
+            .cpu_seconds
+            .map_or("CPU time not measured".into(), |c| format!("{c:.1} s CPU")),
+        qmtl_version
     );
+    if outcome.taken > 0 {
+        println!(
+            "reproduce: {} runs were left to another reproduction working on {}",
+            outcome.taken,
+            store.dir.display()
+        );
+    }
+    if outcome.drained > 0 {
+        println!(
+            "reproduce: {} runs not started because {} exists (delete it to go on)",
+            outcome.drained,
+            store.dir.join(runner::DRAIN).display()
+        );
+    }
     println!("report: {}", path.display());
     if !outcome.failed.is_empty() {
         for (label, log) in &outcome.failed {
@@ -140,12 +160,4 @@ fn qmtl_has_pta(qmtl: &std::path::Path) -> bool {
                 .any(|l| l.contains("possible values") && l.contains("pta"))
         })
         .unwrap_or(false)
-}
-
-fn qmtl_version(qmtl: &std::path::Path) -> String {
-    std::process::Command::new(qmtl)
-        .arg("--version")
-        .output()
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
-        .unwrap_or_default()
 }

@@ -38,7 +38,6 @@ pub struct Norms {
 /// Which `qmtl` wrote a record (absent in records of older builds).
 #[derive(Clone, Debug, Deserialize)]
 pub struct Software {
-    pub version: String,
     pub git_revision: String,
 }
 
@@ -86,10 +85,51 @@ impl Store {
         self.dir.join(key)
     }
 
-    /// A run is finished when its `run.json` exists: the folder only gets its
-    /// final name by a rename after `qmtl train` succeeded.
+    /// A run is finished when its `run.json` exists and is a whole record (it
+    /// parses, and has epochs and test scores): the folder only gets its final
+    /// name by a rename after `qmtl train` succeeded, but files can be damaged
+    /// later. A folder whose record is damaged is moved aside to
+    /// `runs/.damaged/` (with a warning), so that the run is made again.
     pub fn finished(&self, key: &str) -> bool {
-        self.path(key).join("run.json").is_file()
+        let file = self.path(key).join("run.json");
+        if !file.is_file() {
+            return false;
+        }
+        match Self::read(&file) {
+            Ok(_) => true,
+            Err(e) => {
+                let aside = self.dir.join(".damaged").join(format!(
+                    "{key}-{}",
+                    std::time::SystemTime::now()
+                        .duration_since(std::time::UNIX_EPOCH)
+                        .map_or(0, |d| d.as_secs())
+                ));
+                let moved = std::fs::create_dir_all(self.dir.join(".damaged"))
+                    .and_then(|()| std::fs::rename(self.path(key), &aside));
+                match moved {
+                    Ok(()) => eprintln!(
+                        "reproduce: {e:#}; moved to {} and planned again",
+                        aside.display()
+                    ),
+                    Err(m) => eprintln!("reproduce: {e:#}; could not move it aside: {m}"),
+                }
+                false
+            }
+        }
+    }
+
+    /// Reads and checks one record.
+    fn read(file: &Path) -> Result<Run> {
+        let bytes = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
+        let run: Run = serde_json::from_slice(&bytes)
+            .with_context(|| format!("{} is not a whole run record", file.display()))?;
+        anyhow::ensure!(!run.epochs.is_empty(), "{} has no epochs", file.display());
+        anyhow::ensure!(
+            !run.test.heads.is_empty() && run.test.avg.is_finite(),
+            "{} has no test scores",
+            file.display()
+        );
+        Ok(run)
     }
 
     /// The runner's `meta.json` of a record (absent for runs made by emitted jobs).
@@ -103,11 +143,7 @@ impl Store {
         if !self.cache.contains_key(key) {
             let file = self.path(key).join("run.json");
             let run = if file.is_file() {
-                let bytes = std::fs::read(&file)?;
-                let run: Run = serde_json::from_slice(&bytes)
-                    .with_context(|| format!("reading {}", file.display()))?;
-                anyhow::ensure!(!run.epochs.is_empty(), "{} has no epochs", file.display());
-                Some(run)
+                Some(Self::read(&file)?)
             } else {
                 None
             };

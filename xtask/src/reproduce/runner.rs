@@ -2,11 +2,21 @@
 //! longest first. A run trains into `runs/.tmp-<key>-<host>-<pid>/` and becomes
 //! `runs/<key>/` by one rename once `qmtl train` has succeeded, so an
 //! interruption (Ctrl-C, kill -9, power cut) never leaves a folder that looks
-//! finished; the next invocation deletes this host's leftovers and reruns them.
+//! finished.
+//!
+//! - `qmtl train` writes a checkpoint after every epoch; the next invocation
+//!   adopts the folder of an interrupted run of this host and resumes it from
+//!   its last finished epoch (the result is identical to an uninterrupted run).
+//! - Runs are claimed under an exclusive lock on `runs/.lock`: a run whose
+//!   folder belongs to a live process of this host (another reproduction) is
+//!   left to it, so two reproductions on one results folder share the work.
+//! - The children die with the runner (`PR_SET_PDEATHSIG`), even on kill -9.
+//! - `touch runs/.drain` lets the runs in flight finish and starts no new one
+//!   (to stop a long grid cleanly, e.g. before switching binaries).
 
 use anyhow::{Context, Result};
 use std::collections::VecDeque;
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::Mutex;
@@ -20,6 +30,10 @@ use super::progress::Progress;
 pub struct Outcome {
     pub executed: usize,
     pub failed: Vec<(String, PathBuf)>,
+    /// Runs left to another reproduction running on the same results folder.
+    pub taken: usize,
+    /// Runs not started because of `runs/.drain`.
+    pub drained: usize,
 }
 
 pub fn host() -> String {
@@ -30,31 +44,129 @@ pub fn host() -> String {
         .unwrap_or_else(|| "host".into())
 }
 
-/// Deletes `.tmp-<key>-<this host>-<pid>` folders whose process is gone.
-pub fn clean_stale(runs: &Path) -> Result<usize> {
+/// The checkpoint `qmtl train` keeps in an unfinished run's folder.
+const CHECKPOINT: &str = "checkpoint.qmtl";
+
+/// A `.tmp-<key>-<host>-<pid>` folder of `runs`.
+struct TmpDir {
+    path: PathBuf,
+    key: String,
+    /// The process that owns it is alive (on this host), or it belongs to
+    /// another host (whose processes cannot be seen: assumed alive).
+    alive: bool,
+    mine: bool,
+}
+
+fn tmp_dirs(runs: &Path) -> Vec<TmpDir> {
     let Ok(entries) = std::fs::read_dir(runs) else {
-        return Ok(0);
+        return Vec::new();
     };
     let suffix = format!("-{}-", host());
-    let mut n = 0;
+    let mut out = Vec::new();
     for e in entries.flatten() {
         let name = e.file_name().to_string_lossy().to_string();
         let Some(rest) = name.strip_prefix(".tmp-") else {
             continue;
         };
-        let Some(pos) = rest.rfind(&suffix) else {
+        let Some(key) = rest.split('-').next().map(str::to_string) else {
             continue;
         };
-        let pid = &rest[pos + suffix.len()..];
-        let alive = pid.parse::<u32>().is_ok() && Path::new("/proc").join(pid).exists();
-        if !alive {
-            std::fs::remove_dir_all(e.path())
-                .with_context(|| format!("removing {}", e.path().display()))?;
+        let (alive, mine) = match rest.rfind(&suffix) {
+            Some(pos) => {
+                let pid = &rest[pos + suffix.len()..];
+                let alive = pid.parse::<u32>().is_ok() && Path::new("/proc").join(pid).exists();
+                (alive, pid == std::process::id().to_string())
+            }
+            None => (true, false),
+        };
+        out.push(TmpDir {
+            path: e.path(),
+            key,
+            alive,
+            mine,
+        });
+    }
+    out
+}
+
+/// Deletes the folders of this host's dead processes that cannot be resumed
+/// (no checkpoint); those with one are kept for [`run_one`] to adopt.
+pub fn clean_stale(runs: &Path) -> Result<usize> {
+    let _lock = Lock::take(runs)?;
+    let mut n = 0;
+    for t in tmp_dirs(runs) {
+        if !t.alive && !t.path.join(CHECKPOINT).is_file() {
+            std::fs::remove_dir_all(&t.path)
+                .with_context(|| format!("removing {}", t.path.display()))?;
             n += 1;
         }
     }
     Ok(n)
 }
+
+/// An exclusive `flock` on `runs/.lock`, released when dropped.
+struct Lock {
+    _file: std::fs::File,
+}
+
+impl Lock {
+    fn take(runs: &Path) -> Result<Lock> {
+        use std::os::fd::AsRawFd;
+        std::fs::create_dir_all(runs).with_context(|| format!("creating {}", runs.display()))?;
+        let path = runs.join(".lock");
+        let f = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .with_context(|| format!("opening {}", path.display()))?;
+        // SAFETY: flock on a file descriptor this function owns.
+        if unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_EX) } != 0 {
+            return Err(std::io::Error::last_os_error())
+                .with_context(|| format!("locking {}", path.display()));
+        }
+        Ok(Lock { _file: f })
+    }
+}
+
+/// What [`claim`] found for a run.
+enum Claim {
+    /// Train into this (new or adopted) folder.
+    Mine { tmp: PathBuf, resumed: bool },
+    /// Finished, or in flight in another live process: nothing to do.
+    Taken,
+}
+
+/// Claims `key` under the lock: a new folder, or the folder of an
+/// interrupted run of this host that has a checkpoint, renamed to ours.
+fn claim(runs_dir: &Path, key: &str, store_finished: impl Fn() -> bool) -> Result<Claim> {
+    let _lock = Lock::take(runs_dir)?;
+    if store_finished() {
+        return Ok(Claim::Taken);
+    }
+    let tmp = runs_dir.join(format!(".tmp-{key}-{}-{}", host(), std::process::id()));
+    let dirs: Vec<TmpDir> = tmp_dirs(runs_dir)
+        .into_iter()
+        .filter(|t| t.key == key && !t.mine)
+        .collect();
+    if dirs.iter().any(|t| t.alive) {
+        return Ok(Claim::Taken);
+    }
+    let _ = std::fs::remove_dir_all(&tmp);
+    for t in &dirs {
+        if t.path.join(CHECKPOINT).is_file() && std::fs::rename(&t.path, &tmp).is_ok() {
+            return Ok(Claim::Mine { tmp, resumed: true });
+        }
+    }
+    std::fs::create_dir_all(&tmp).with_context(|| format!("creating {}", tmp.display()))?;
+    Ok(Claim::Mine {
+        tmp,
+        resumed: false,
+    })
+}
+
+/// The file whose presence stops the runner from starting new runs.
+pub const DRAIN: &str = ".drain";
 
 /// Runs `jobs` (already pending) with `workers` in parallel.
 pub fn run(qmtl: &Path, runs_dir: &Path, jobs: Vec<Job>, workers: usize) -> Result<Outcome> {
@@ -71,6 +183,11 @@ pub fn run(qmtl: &Path, runs_dir: &Path, jobs: Vec<Job>, workers: usize) -> Resu
         for w in 0..workers {
             let (queue, outcome, progress) = (&queue, &outcome, &progress);
             s.spawn(move || loop {
+                if runs_dir.join(DRAIN).exists() {
+                    let mut q = queue.lock().unwrap();
+                    outcome.lock().unwrap().drained += q.len();
+                    q.clear();
+                }
                 let Some(job) = queue.lock().unwrap().pop_front() else {
                     progress.idle(w);
                     break;
@@ -81,7 +198,8 @@ pub fn run(qmtl: &Path, runs_dir: &Path, jobs: Vec<Job>, workers: usize) -> Resu
                 let secs = t.elapsed().as_secs_f64();
                 let mut o = outcome.lock().unwrap();
                 match result {
-                    Ok(()) => o.executed += 1,
+                    Ok(true) => o.executed += 1,
+                    Ok(false) => o.taken += 1,
                     Err(log) => o.failed.push((job.spec.label(), log)),
                 }
                 let failed = o.failed.len();
@@ -115,34 +233,50 @@ fn wait_measured(mut child: Child) -> std::io::Result<(ExitStatus, Option<f64>)>
     }
 }
 
-/// Trains one run into a temporary folder and renames it into place. On failure
-/// the log is kept as `runs/.failed/<key>.log` and its path returned.
-fn run_one(qmtl: &Path, runs_dir: &Path, job: &Job) -> Result<(), PathBuf> {
-    let tmp = runs_dir.join(format!(
-        ".tmp-{}-{}-{}",
-        job.key,
-        host(),
-        std::process::id()
-    ));
+/// Trains one run into a temporary folder and renames it into place; false
+/// when another process has it. On failure the log is kept as
+/// `runs/.failed/<key>.log` and its path returned.
+fn run_one(qmtl: &Path, runs_dir: &Path, job: &Job) -> Result<bool, PathBuf> {
     let failed_log = runs_dir.join(".failed").join(format!("{}.log", job.key));
-    let fail = |msg: String| {
+    let fail_at = |tmp: &Path, msg: String| {
         let _ = std::fs::create_dir_all(failed_log.parent().unwrap());
         let log = std::fs::read_to_string(tmp.join("train.log")).unwrap_or_default();
         let _ = std::fs::write(&failed_log, format!("{msg}\n{log}"));
-        let _ = std::fs::remove_dir_all(&tmp);
+        // A run that got past an epoch keeps its folder: the next invocation
+        // resumes it from the checkpoint.
+        if !tmp.join(CHECKPOINT).is_file() {
+            let _ = std::fs::remove_dir_all(tmp);
+        }
         failed_log.clone()
     };
-    let _ = std::fs::remove_dir_all(&tmp);
-    if let Err(e) = std::fs::create_dir_all(&tmp) {
-        return Err(fail(format!("creating {}: {e}", tmp.display())));
-    }
-    let log = match std::fs::File::create(tmp.join("train.log")) {
+    let finished =
+        || super::records::Store::new(runs_dir.parent().unwrap_or(runs_dir)).finished(&job.key);
+    let (tmp, resumed) = match claim(runs_dir, &job.key, finished) {
+        Ok(Claim::Mine { tmp, resumed }) => (tmp, resumed),
+        Ok(Claim::Taken) => return Ok(false),
+        Err(e) => return Err(fail_at(Path::new("/nonexistent"), format!("{e:#}"))),
+    };
+    let fail = |msg: String| fail_at(&tmp, msg);
+    let log = match std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(tmp.join("train.log"))
+    {
         Ok(f) => f,
         Err(e) => return Err(fail(format!("creating train.log: {e}"))),
     };
+    if resumed {
+        let _ = writeln!(
+            &log,
+            "reproduce: resuming an interrupted run ({})",
+            super::env::now_utc()
+        );
+    }
     let started = super::env::now_utc();
     let t = Instant::now();
-    let child = Command::new(qmtl)
+    let mut cmd = Command::new(qmtl);
+    die_with_parent(&mut cmd);
+    let child = cmd
         .args(&job.args)
         .arg("--out")
         .arg(&tmp)
@@ -182,7 +316,7 @@ fn run_one(qmtl: &Path, runs_dir: &Path, job: &Job) -> Result<(), PathBuf> {
         // non-empty folder fails): its record stands.
         if dest.join("run.json").is_file() {
             let _ = std::fs::remove_dir_all(&tmp);
-            return Ok(());
+            return Ok(true);
         }
         return Err(fail(format!(
             "renaming {} to {}",
@@ -190,7 +324,23 @@ fn run_one(qmtl: &Path, runs_dir: &Path, job: &Job) -> Result<(), PathBuf> {
             dest.display()
         )));
     }
-    Ok(())
+    Ok(true)
+}
+
+/// Makes the child get SIGKILL when the thread that spawned it dies (the
+/// runner's worker threads wait for their child, so they outlive it unless
+/// the whole runner dies).
+fn die_with_parent(cmd: &mut Command) {
+    use std::os::unix::process::CommandExt;
+    // SAFETY: prctl is async-signal-safe; nothing else runs between fork and exec.
+    unsafe {
+        cmd.pre_exec(|| {
+            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
 }
 
 #[cfg(test)]

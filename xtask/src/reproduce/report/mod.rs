@@ -176,7 +176,8 @@ pub fn write(
         parts.push(s);
     }
     parts.push(runs::index(&mut rep, jobs)?);
-    let md = sections::assemble(ctx, summary, &parts);
+    let prov = runs::provenance(&rep, jobs);
+    let md = sections::assemble(ctx, summary, &prov, &parts);
     let path = results.join("report.md");
     let tmp = results.join(".report.md.tmp");
     std::fs::write(&tmp, md).with_context(|| format!("writing {}", tmp.display()))?;

@@ -6,6 +6,7 @@ use anyhow::Result;
 use std::collections::BTreeMap;
 
 use super::super::plan::Job;
+use super::sections::Provenance;
 use super::{cell, Rep, Section};
 
 pub fn index(rep: &mut Rep, jobs: &[Job]) -> Result<Section> {
@@ -73,4 +74,36 @@ pub fn index(rep: &mut Rep, jobs: &[Job]) -> Result<Section> {
         cpu
     );
     Ok(Section { md, checks: vec![] })
+}
+
+/// The CPUs and hosts that made the finished records of `jobs`, with counts.
+pub fn provenance(rep: &Rep, jobs: &[Job]) -> Provenance {
+    let (mut cpus, mut hosts): (BTreeMap<String, usize>, BTreeMap<String, usize>) =
+        Default::default();
+    for j in jobs {
+        if !rep.store.finished(&j.key) {
+            continue;
+        }
+        let meta = rep.store.meta(&j.key);
+        let field = |k: &str| {
+            meta.as_ref()
+                .and_then(|m| m[k].as_str().map(String::from))
+                .unwrap_or_else(|| "not recorded".into())
+        };
+        *cpus.entry(field("cpu")).or_default() += 1;
+        *hosts.entry(field("host")).or_default() += 1;
+    }
+    let list = |m: BTreeMap<String, usize>| {
+        if m.is_empty() {
+            return "– (no finished run)".to_string();
+        }
+        m.iter()
+            .map(|(k, n)| format!("{k} ({n} runs)"))
+            .collect::<Vec<_>>()
+            .join("; ")
+    };
+    Provenance {
+        cpus: list(cpus),
+        hosts: list(hosts),
+    }
 }

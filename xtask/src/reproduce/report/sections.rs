@@ -12,15 +12,21 @@ pub struct Summary {
     pub executed: usize,
     pub failed: usize,
     pub pending: usize,
-    pub jobs: usize,
     pub wall_seconds: f64,
     /// CPU seconds of the runs executed by this invocation.
     pub cpu_seconds: Option<f64>,
     pub missing: Vec<String>,
-    pub qmtl_version: String,
 }
 
-pub fn assemble(ctx: &Ctx, s: &Summary, parts: &[Section]) -> String {
+/// Where and how the records of a report were made.
+#[derive(Default, Clone)]
+pub struct Provenance {
+    /// CPU models with their number of runs.
+    pub cpus: String,
+    pub hosts: String,
+}
+
+pub fn assemble(ctx: &Ctx, s: &Summary, prov: &Provenance, parts: &[Section]) -> String {
     let p = &ctx.profile;
     let mut md =
         String::from("# Reproduction report: Frustratingly Easy Quasi-Multitask Learning\n\n");
@@ -37,12 +43,9 @@ pub fn assemble(ctx: &Ctx, s: &Summary, parts: &[Section]) -> String {
         p.name
     );
     md += &format!(
-        "Runs: {} planned; {} reused from earlier invocations, {} executed now, {} failed, \
-         **{} pending**{}.\n\n",
+        "Runs: {} planned, {} finished, **{} pending**{}.\n\n",
         s.planned,
-        s.reused,
-        s.executed,
-        s.failed,
+        s.planned - s.pending,
         s.pending,
         if s.pending > 0 {
             " (their cells show –; rerun the same command to finish them)"
@@ -61,24 +64,16 @@ pub fn assemble(ctx: &Ctx, s: &Summary, parts: &[Section]) -> String {
         );
     }
     md += "\n## Environment\n\n";
+    md += "Everything below comes from the records (`runs/<key>/meta.json`), so the report \
+           reads the same whoever rebuilds it with `--report-only`.\n\n";
     md += &format!(
-        "| | |\n|---|---|\n| CPU | {} ({} cores) |\n| parallel runs (`--jobs`) | {} |\n\
-         | threads per run | 1 |\n| profile | {} |\n| date | {} |\n| git revision | {} |\n\
-         | qmtl | {} |\n| this invocation | {:.1} s wall, {} executed runs using {} CPU |\n\n",
-        env::cpu_model(),
-        env::cores(),
-        s.jobs,
-        p.name,
-        env::now_utc(),
-        env::git_revision(),
-        s.qmtl_version,
-        s.wall_seconds,
-        s.executed,
-        s.cpu_seconds.map_or("?".into(), |c| format!("{c:.1} s of"))
+        "| | |\n|---|---|\n| CPU of the runs | {} |\n| hosts | {} |\n\
+         | threads per run | 1 |\n| profile | {} |\n\n",
+        prov.cpus, prov.hosts, p.name,
     );
     md += "Figure 6's wall-clock training times depend on what else ran on the machine \
-           (`--jobs` runs share it, and reused runs keep the times of the machine and moment \
-           that made them: each record's `meta.json` names its host, revision and CPU \
+           (parallel runs share it, and records keep the times of the machine and moment \
+           that made them: each record's `meta.json` names its host, revision, CPU and CPU \
            seconds); its CPU seconds do not.\n\n";
     md += "## Data\n\n";
     let present: Vec<&str> = ctx.datasets.iter().map(|d| d.name.as_str()).collect();
