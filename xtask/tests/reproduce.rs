@@ -375,7 +375,11 @@ fn a_damaged_record_is_moved_aside_and_made_again() {
     );
     let remade = victim.with_extension("again");
     std::fs::write(&remade, &whole).unwrap();
-    assert_eq!(timeless(&victim), timeless(&remade), "remade with the same numbers");
+    assert_eq!(
+        timeless(&victim),
+        timeless(&remade),
+        "remade with the same numbers"
+    );
     let report = std::fs::read_to_string(results.join("report.md")).unwrap();
     assert!(report.contains("**0 pending**"));
 }
