@@ -40,6 +40,7 @@ pub mod registry;
 pub mod score;
 mod sentence;
 mod stats;
+mod tokenize;
 mod transform;
 mod vocab;
 
@@ -51,6 +52,7 @@ pub use registry::{DataRoots, Dataset, Registry, Split, Task};
 pub use score::{is_chunk_tagset, score_files, Score, Scorer};
 pub use sentence::{Corpus, Format, Sentence};
 pub use stats::Stats;
+pub use tokenize::{TextSentence, Token, Tokenizer};
 pub use transform::{
     hash_key, splitmix64, train_fraction, train_fraction_len, LabelNoise, NoiseMode, WordDropout,
 };
