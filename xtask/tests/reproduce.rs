@@ -480,3 +480,47 @@ fn killing_the_runner_kills_its_runs() {
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
 }
+
+#[test]
+fn verify_retrains_the_cheapest_runs_and_compares() {
+    let Some(qmtl) = setup("verify_retrains_the_cheapest_runs_and_compares") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let results = dir.path().join("results");
+    ok(&smoke_table2(&qmtl, &results, &[]));
+    let verify = |n: &str| {
+        ok(&xtask(&[
+            "--profile",
+            "smoke",
+            "--only",
+            "table2",
+            "--datasets",
+            "ta",
+            "--results",
+            results.to_str().unwrap(),
+            "--qmtl",
+            qmtl.to_str().unwrap(),
+            "--verify",
+            n,
+        ]))
+    };
+    let out = verify("2");
+    assert!(out.contains("2 of 2 gave test scores equal"), "{out}");
+    let report = std::fs::read_to_string(results.join("report.md")).unwrap();
+    assert!(report.contains("2 of 2 gave test scores equal"), "{report}");
+
+    // A record whose test score was changed by 0.5 points is caught.
+    let v: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(results.join("verify.json")).unwrap()).unwrap();
+    let key = v["runs"][0]["key"].as_str().unwrap().to_string();
+    let file = results.join("runs").join(&key).join("run.json");
+    let mut run: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
+    let avg = run["test"]["avg"].as_f64().unwrap();
+    run["test"]["avg"] = (avg + 0.005).into();
+    std::fs::write(&file, serde_json::to_vec(&run).unwrap()).unwrap();
+    let out = verify("3");
+    assert!(out.contains("2 of 3 gave test scores equal"), "{out}");
+    assert!(out.contains("differ by up to 0.5000 points"), "{out}");
+}

@@ -17,6 +17,7 @@ mod records;
 mod report;
 mod runner;
 mod spec;
+mod verify;
 
 use anyhow::{bail, Result};
 use std::time::Instant;
@@ -86,8 +87,39 @@ pub fn run(args: &[String]) -> Result<()> {
         );
         return Ok(());
     }
+    let qmtl_version = std::process::Command::new(&qmtl)
+        .arg("--version")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .unwrap_or_default();
+    if let Some(n) = o.verify {
+        let v = verify::verify(
+            &qmtl,
+            &qmtl_version,
+            &jobs,
+            &mut store,
+            &o.results,
+            n,
+            workers,
+        )?;
+        for c in &v.runs {
+            println!(
+                "{:<40} recorded {:.4} ({}), retrained {:.4}: {}",
+                c.run,
+                100.0 * c.recorded_test,
+                c.recorded_revision,
+                100.0 * c.retrained_test,
+                if c.max_abs_diff_points == 0.0 {
+                    "identical".to_string()
+                } else {
+                    format!("differs by up to {:.4} points", c.max_abs_diff_points)
+                }
+            );
+        }
+        print!("{}", v.summary());
+    }
     let mut outcome = runner::Outcome::default();
-    if !o.report_only && !pending.is_empty() {
+    if !o.report_only && o.verify.is_none() && !pending.is_empty() {
         let stale = runner::clean_stale(&store.dir)?;
         if stale > 0 {
             eprintln!("reproduce: removed {stale} unfinished run folders of interrupted runs");
@@ -105,11 +137,6 @@ pub fn run(args: &[String]) -> Result<()> {
         cpu_seconds: env::children_cpu_seconds(),
         missing,
     };
-    let qmtl_version = std::process::Command::new(&qmtl)
-        .arg("--version")
-        .output()
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
-        .unwrap_or_default();
     let path = report::write(&ctx, &o.only, &jobs, &mut store, &o.results, &summary)?;
     println!(
         "reproduce: {} runs: {} executed, {} reused, {} failed, {} pending; {:.1} s wall, \

@@ -11,7 +11,7 @@ use super::profile::{self, Profile};
 pub const USAGE: &str =
     "usage: cargo xtask reproduce [--profile smoke|quick|paper] [--only table2,fig5,...] \
 [--datasets ta,hu,...] [--seeds 1,2,3] [--jobs N] [--results DIR] [--data-dir DIR] [--qmtl PATH] \
-[--emit-jobs FILE] [--report-only]";
+[--emit-jobs FILE] [--report-only] [--verify N]";
 
 pub struct Opts {
     pub profile: Profile,
@@ -23,6 +23,8 @@ pub struct Opts {
     pub qmtl: Option<PathBuf>,
     pub emit_jobs: Option<PathBuf>,
     pub report_only: bool,
+    /// Retrain the N cheapest finished runs and compare (implies no training).
+    pub verify: Option<usize>,
 }
 
 fn abs(p: PathBuf) -> PathBuf {
@@ -46,6 +48,7 @@ pub fn parse(args: &[String]) -> Result<Opts> {
         qmtl: None,
         emit_jobs: None,
         report_only: false,
+        verify: None,
     };
     let mut it = args.iter();
     while let Some(a) = it.next() {
@@ -113,6 +116,13 @@ pub fn parse(args: &[String]) -> Result<Opts> {
             "--qmtl" => o.qmtl = Some(value()?.into()),
             "--emit-jobs" => o.emit_jobs = Some(value()?.into()),
             "--report-only" => o.report_only = true,
+            "--verify" => {
+                let n: usize = value()?
+                    .parse()
+                    .context("--verify needs a number of runs")?;
+                anyhow::ensure!(n > 0, "--verify needs at least 1 run");
+                o.verify = Some(n);
+            }
             "--help" | "-h" => bail!("{USAGE}"),
             s => bail!("unknown option `{s}`; {USAGE}"),
         }
@@ -121,6 +131,9 @@ pub fn parse(args: &[String]) -> Result<Opts> {
         profile.seeds = s;
     }
     o.profile = profile;
+    if o.emit_jobs.is_some() && o.verify.is_some() {
+        bail!("--emit-jobs and --verify do not go together");
+    }
     if o.emit_jobs.is_some() && o.report_only {
         bail!("--emit-jobs and --report-only do not go together: emit, run the jobs, then --report-only");
     }

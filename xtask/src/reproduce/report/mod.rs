@@ -176,7 +176,13 @@ pub fn write(
         parts.push(s);
     }
     parts.push(runs::index(&mut rep, jobs)?);
-    let prov = runs::provenance(&rep, jobs);
+    let mut prov = runs::provenance(&rep, jobs);
+    prov.verification = match super::verify::Verification::load(results)? {
+        Some(v) => v.summary(),
+        None => "Verification: not run yet (`--verify N` retrains the N cheapest finished \
+                 runs and compares their test scores with the records).\n"
+            .into(),
+    };
     let md = sections::assemble(ctx, summary, &prov, &parts);
     let path = results.join("report.md");
     let tmp = results.join(".report.md.tmp");

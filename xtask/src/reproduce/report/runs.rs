@@ -105,5 +105,6 @@ pub fn provenance(rep: &Rep, jobs: &[Job]) -> Provenance {
     Provenance {
         cpus: list(cpus),
         hosts: list(hosts),
+        verification: String::new(),
     }
 }

@@ -24,6 +24,8 @@ pub struct Provenance {
     /// CPU models with their number of runs.
     pub cpus: String,
     pub hosts: String,
+    /// What the last `--verify` found (one sentence).
+    pub verification: String,
 }
 
 pub fn assemble(ctx: &Ctx, s: &Summary, prov: &Provenance, parts: &[Section]) -> String {
@@ -75,6 +77,8 @@ pub fn assemble(ctx: &Ctx, s: &Summary, prov: &Provenance, parts: &[Section]) ->
            (parallel runs share it, and records keep the times of the machine and moment \
            that made them: each record's `meta.json` names its host, revision, CPU and CPU \
            seconds); its CPU seconds do not.\n\n";
+    md += &prov.verification;
+    md.push('\n');
     md += "## Data\n\n";
     let present: Vec<&str> = ctx.datasets.iter().map(|d| d.name.as_str()).collect();
     md += &format!("Present and used: {}.", present.join(", "));
