@@ -83,11 +83,14 @@ pub(crate) enum Op {
         ints: usize,
         k: usize,
     },
+    /// A fused LSTM direction: `ints` holds `active` (per step), then `xrow`
+    /// and `orow` (per packed row); `rows` packed rows in all.
     Lstm {
         x: Var,
         p: LstmParams,
         ints: usize,
         steps: usize,
+        rows: usize,
     },
 }
 

@@ -297,6 +297,87 @@ fn batched_last_output_gradcheck() {
     }
 }
 
+/// Positions of `LENGTHS` (12 in all) reading 4 distinct rows, each several
+/// times, including twice within one sequence.
+const READS: [usize; 12] = [0, 1, 0, 2, 3, 1, 1, 0, 3, 2, 0, 3];
+
+#[test]
+fn gathered_last_output_gradcheck_with_repeated_rows() {
+    for kind in KINDS {
+        for reverse in [false, true] {
+            let mut s = ParamStore::<f64>::new();
+            let p = lstm(&mut s, kind, 2, 3);
+            let x = input_param(&mut s, 4, 2);
+            let report = gradcheck(&s, |g| {
+                let x = g.param(x);
+                let h = g.lstm_last_gather(&p, x, &READS, &LENGTHS, reverse);
+                weighted(g, h)
+            });
+            assert!(report.passed(), "{kind:?} reverse={reverse}: {report}");
+        }
+    }
+}
+
+/// Projecting each distinct row once and summing the positions' gradients per
+/// row gives what the per-position computation (every position's row copied
+/// out first) gives: the same values and gradients, up to the order of float
+/// additions.
+#[test]
+fn gathered_op_equals_per_position_op() {
+    for kind in KINDS {
+        for reverse in [false, true] {
+            let mut s = ParamStore::<f64>::new();
+            let p = lstm(&mut s, kind, 5, 4);
+            let x = input_param(&mut s, 4, 5);
+            let run = |dedup: bool| {
+                let mut tape = Tape::new();
+                let mut grads = Grads::new(&s);
+                let mut g = Graph::new(&mut tape, &s);
+                let xv = g.param(x);
+                let h = if dedup {
+                    g.lstm_last_gather(&p, xv, &READS, &LENGTHS, reverse)
+                } else {
+                    let rows = g.gather_rows(xv, &READS);
+                    g.lstm_last(&p, rows, &LENGTHS, reverse)
+                };
+                let value = g.value(h).to_vec();
+                let l = weighted(&mut g, h);
+                g.backward(l, &mut grads);
+                let gs: Vec<Vec<f64>> = s.iter().map(|(id, _)| grads.get(id).to_vec()).collect();
+                (value, gs)
+            };
+            let (dv, dg) = run(true);
+            let (pv, pg) = run(false);
+            assert!(dv.iter().any(|&v| v != 0.0), "the outputs are not all 0");
+            assert_close(&dv, &pv, 1e-12, "values");
+            for (k, (a, b)) in dg.iter().zip(&pg).enumerate() {
+                assert!(a.iter().any(|&v| v != 0.0), "gradient {k} is not all 0");
+                assert_close(
+                    a,
+                    b,
+                    1e-12,
+                    &format!(
+                        "{kind:?} reverse={reverse} grad of {}",
+                        s.get(autograd::ParamId(k as u32)).name
+                    ),
+                );
+            }
+        }
+    }
+}
+
+#[test]
+#[should_panic(expected = "row index 4 outside")]
+fn gathered_op_rejects_a_row_outside_the_input() {
+    let mut s = ParamStore::<f64>::new();
+    let p = lstm(&mut s, LstmKind::Coupled, 2, 3);
+    let x = input_param(&mut s, 4, 2);
+    let mut tape = Tape::new();
+    let mut g = Graph::new(&mut tape, &s);
+    let xv = g.param(x);
+    g.lstm_last_gather(&p, xv, &[0, 4], &[2], false);
+}
+
 /// Running many sequences at once gives what running each alone gives: the
 /// final outputs and the accumulated gradients.
 fn batched_equals_one_by_one<T: Real>(tol: f64) {

@@ -342,8 +342,9 @@ fn fused_lstm_nodes_and_packing() {
     let orow = [NONE, NONE, 2, NONE, 0, 1];
     let expected: Vec<usize> = active.iter().chain(&xrow).chain(&orow).copied().collect();
     assert_eq!(d.ints, expected);
-    // P (input + 3h + 5h) saved scalars, P = 6 packed rows, input = h = 1.
-    assert_eq!(d.aux_len, [0, 54]);
+    // P (3h + 5h) saved scalars, P = 6 packed rows, h = 1 (the input is read
+    // from x's value, not copied).
+    assert_eq!(d.aux_len, [0, 48]);
 }
 
 /// Doc section 13: central differences on W[0][1] (analytic 0.8126) in f64 and

@@ -155,10 +155,14 @@ impl Tagger {
         let words = g.lookup(self.word_emb, &x.words);
         // The character BiLSTM runs once per distinct spelling in the sentence
         // ("the", "," ... repeat): same values, their gradients summed.
+        // Their ~100 character positions hold ~25 distinct characters: each is
+        // looked up and projected through the input weights once.
         let (spellings, of_token) = distinct_spellings(x);
-        let chars = g.lookup(self.char_emb, &spellings.chars);
-        let mut cf = g.lstm_last(&self.char_fwd, chars, &spellings.lens, false);
-        let mut cb = g.lstm_last(&self.char_bwd, chars, &spellings.lens, true);
+        let (char_ids, of_position) = distinct_ids(&spellings.chars);
+        let chars = g.lookup(self.char_emb, &char_ids);
+        let (at, lens) = (&of_position, &spellings.lens);
+        let mut cf = g.lstm_last_gather(&self.char_fwd, chars, at, lens, false);
+        let mut cb = g.lstm_last_gather(&self.char_bwd, chars, at, lens, true);
         if spellings.lens.len() < x.len() {
             cf = g.gather_rows(cf, &of_token);
             cb = g.gather_rows(cb, &of_token);
@@ -332,6 +336,23 @@ fn distinct_spellings(x: &Encoded) -> (Spellings, Vec<usize>) {
     (out, of_token)
 }
 
+/// The distinct values of `ids` in first-seen order, and the index of each
+/// element's value among them.
+fn distinct_ids(ids: &[usize]) -> (Vec<usize>, Vec<usize>) {
+    let mut seen = std::collections::HashMap::with_capacity(32);
+    let mut out = Vec::new();
+    let at = ids
+        .iter()
+        .map(|&id| {
+            *seen.entry(id).or_insert_with(|| {
+                out.push(id);
+                out.len() - 1
+            })
+        })
+        .collect();
+    (out, at)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -348,5 +369,12 @@ mod tests {
         assert_eq!(s.lens, vec![3, 4, 2]);
         assert_eq!(s.chars, vec![1, 5, 2, 1, 6, 7, 2, 1, 2]);
         assert_eq!(of, vec![0, 1, 0, 2]);
+    }
+
+    #[test]
+    fn distinct_ids_in_first_seen_order() {
+        let (ids, at) = distinct_ids(&[1, 5, 2, 1, 6, 5, 2]);
+        assert_eq!(ids, vec![1, 5, 2, 6]);
+        assert_eq!(at, vec![0, 1, 2, 0, 3, 1, 2]);
     }
 }

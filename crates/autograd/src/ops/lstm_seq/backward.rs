@@ -1,7 +1,8 @@
 //! The backward pass of the fused LSTM: the recurrence run backwards, step by
-//! step, then every weight gradient as one GEMM over all steps.
+//! step, then every weight gradient as one GEMM over all steps (the input
+//! side's over the rows of `x`, the positions' gate gradients summed per row).
 
-use super::{acc_xw, Layout, NONE};
+use super::{acc_xw, in_order, Layout, NONE};
 use crate::lstm::LstmKind;
 use crate::tape::{GradSink, Op, Vals, Var};
 use cpu_kernels::{gemm, Mat, MatMut, Real};
@@ -15,21 +16,24 @@ pub(in crate::ops) fn backward<T: Real>(
     scratch: &mut Vec<T>,
 ) {
     let Op::Lstm {
-        x, p, ints, steps, ..
+        x,
+        p,
+        ints,
+        steps,
+        rows,
     } = vals.node(v).op
     else {
         unreachable!()
     };
-    let rows = vals.node(x).rows;
+    let n = vals.node(x).rows;
     let (h, gh, input) = (p.hidden, p.kind.gates() * p.hidden, p.input);
     let all = vals.ints(ints, steps + 2 * rows);
     let (active, rest) = all.split_at(steps);
     let (xrow, orow) = rest.split_at(rows);
     let aux = vals.aux(v);
-    let l = Layout::new(rows, input, h, gh);
+    let l = Layout::new(rows, h, gh);
     let arr = |off: usize, w: usize| &aux[off..off + rows * w];
-    let (xp, act, c, tc, hprev, cprev) = (
-        arr(l.xp, input),
+    let (act, c, tc, hprev, cprev) = (
         arr(l.act, gh),
         arr(l.c, h),
         arr(l.tc, h),
@@ -39,16 +43,16 @@ pub(in crate::ops) fn backward<T: Real>(
     let value = |id| vals.params.get(id).value.as_slice();
     let (wx, wh) = (value(p.wx), value(p.wh));
 
-    // scratch: dh (P×h) | dc (P×h) | dact (P×gh) | dxp (P×input)
-    // dact and dxp are written in full below; only dh and dc accumulate.
-    let need = rows * (2 * h + gh + input);
+    // scratch: dh (P×h) | dc (P×h) | dact (P×gh) | dgx (n×gh)
+    // dact is written in full below; dh, dc and dgx accumulate.
+    let need = rows * (2 * h + gh) + n * gh;
     if scratch.len() < need {
         scratch.resize(need, T::ZERO);
     }
     scratch[..2 * rows * h].fill(T::ZERO);
     let (dh, rest) = scratch.split_at_mut(rows * h);
     let (dc, rest) = rest.split_at_mut(rows * h);
-    let (dact, dxp) = rest.split_at_mut(rows * gh);
+    let (dact, dgx) = rest.split_at_mut(rows * gh);
     for (r, &o) in orow.iter().enumerate() {
         if o != NONE {
             dh[r * h..(r + 1) * h].copy_from_slice(&dy[o * h..(o + 1) * h]);
@@ -149,13 +153,27 @@ pub(in crate::ops) fn backward<T: Real>(
         }
     }
 
-    // Weight gradients over all steps at once (rows of step 0 have zero h, c before them).
+    // The input side's gradients per row of x: the gate gradients of the
+    // packed rows that read a row, summed (in place when each row is read
+    // once, in order).
     let dact = &*dact;
+    let xv = vals.get(x);
+    let dgx: &[T] = if in_order(xrow, n) {
+        dact
+    } else {
+        let dgx = &mut dgx[..n * gh];
+        dgx.fill(T::ZERO);
+        for (d, &xr) in dact.chunks_exact(gh).zip(xrow) {
+            cpu_kernels::axpy(one, d, &mut dgx[xr * gh..(xr + 1) * gh]);
+        }
+        dgx
+    };
+    // Weight gradients over all steps at once (rows of step 0 have zero h, c before them).
     if rows > 0 {
         gemm(
             one,
-            Mat::new(dact, rows, gh).t(),
-            Mat::new(xp, rows, input),
+            Mat::new(dgx, n, gh).t(),
+            Mat::new(xv, n, input),
             one,
             MatMut::new(sink.grads.dense_mut(p.wx), gh, input),
         );
@@ -170,7 +188,7 @@ pub(in crate::ops) fn backward<T: Real>(
             MatMut::new(sink.grads.dense_mut(p.wh), gh, h),
         );
         let db = sink.grads.dense_mut(p.b);
-        for row in dact.chunks_exact(gh) {
+        for row in dgx.chunks_exact(gh) {
             cpu_kernels::axpy(one, row, db);
         }
         if p.kind == LstmKind::Coupled {
@@ -204,17 +222,10 @@ pub(in crate::ops) fn backward<T: Real>(
     if let (Some(dx), true) = (sink.of(x), rows > 0) {
         gemm(
             one,
-            Mat::new(dact, rows, gh),
+            Mat::new(dgx, n, gh),
             Mat::new(wx, gh, input),
-            T::ZERO,
-            MatMut::new(dxp, rows, input),
+            one,
+            MatMut::new(dx, n, input),
         );
-        for (r, &xr) in xrow.iter().enumerate() {
-            cpu_kernels::axpy(
-                one,
-                &dxp[r * input..(r + 1) * input],
-                &mut dx[xr * input..(xr + 1) * input],
-            );
-        }
     }
 }

@@ -1,23 +1,54 @@
 //! The forward recurrence of the fused LSTM: the input projections of every
-//! step as one GEMM, then per step the recurrent products and the gates
-//! (equations in [`crate::lstm`]).
+//! row of `x` as one GEMM, gathered per step, then per step the recurrent
+//! products and the gates (equations in [`crate::lstm`]).
 
-use super::{acc_xwt, transpose, Saved};
+use super::{acc_xwt, in_order, transpose, Saved};
 use crate::lstm::{LstmKind, LstmParams};
 use crate::tape::Vals;
 use cpu_kernels::{gemm, Mat, MatMut, Real, Unary};
 
+/// `x` is the input's value; packed row `r` reads its row `xrow[r]`.
 pub(super) fn forward<T: Real>(
     vals: &Vals<'_, T>,
     p: &LstmParams,
+    x: Mat<'_, T>,
+    xrow: &[usize],
     active: &[usize],
     s: Saved<'_, T>,
-    rows: usize,
     scratch: &mut Vec<T>,
 ) {
     let (h, gh, input) = (p.hidden, p.kind.gates() * p.hidden, p.input);
     let value = |id| vals.params.get(id).value.as_slice();
     let (wx, wh, b) = (value(p.wx), value(p.wh), value(p.b));
+    // Input projections `x·Wxᵀ + b`, one per row of x (each distinct input
+    // once), then handed to the packed rows that read it.
+    let n = x.rows();
+    let project = |out: &mut [T]| {
+        for row in out.chunks_exact_mut(gh) {
+            row.copy_from_slice(b);
+        }
+        if n > 0 {
+            gemm(
+                T::ONE,
+                x,
+                Mat::new(wx, gh, input).t(),
+                T::ONE,
+                MatMut::new(out, n, gh),
+            );
+        }
+    };
+    if in_order(xrow, n) {
+        project(&mut s.act[..n * gh]);
+    } else {
+        if scratch.len() < n * gh {
+            scratch.resize(n * gh, T::ZERO);
+        }
+        let gx = &mut scratch[..n * gh];
+        project(gx);
+        for (dst, &xr) in s.act.chunks_exact_mut(gh).zip(xrow) {
+            dst.copy_from_slice(&gx[xr * gh..(xr + 1) * gh]);
+        }
+    }
     // With several sequences the per-step products are small GEMMs: give them
     // the recurrent matrices transposed once, so they read them unpacked.
     let peep = p.kind == LstmKind::Coupled;
@@ -41,19 +72,6 @@ pub(super) fn forward<T: Real>(
         peep.then(|| wt(gh * h, h * h)).flatten(),
         peep.then(|| wt(gh * h + h * h, h * h)).flatten(),
     );
-    // Input projections of every step at once, plus the bias.
-    for row in s.act.chunks_exact_mut(gh) {
-        row.copy_from_slice(b);
-    }
-    if rows > 0 {
-        gemm(
-            T::ONE,
-            Mat::new(s.xp, rows, input),
-            Mat::new(wx, gh, input).t(),
-            T::ONE,
-            MatMut::new(s.act, rows, gh),
-        );
-    }
     let one = T::ONE;
     let mut start = 0;
     let mut prev = 0;

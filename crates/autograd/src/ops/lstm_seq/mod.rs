@@ -10,8 +10,17 @@
 //! Many sequences run together (the character LSTM over all words of a
 //! sentence): they are sorted by length, longest first, and laid out *packed*,
 //! step by step, so that at step `t` the sequences still running are a prefix
-//! and their rows are contiguous. Per packed row the op saves the input, the
-//! gate activations, the previous and new cell and output, and `tanh(c)`.
+//! and their rows are contiguous. Per packed row the op saves the gate
+//! activations, the previous and new cell and output, and `tanh(c)`.
+//!
+//! The input side is computed per row of `x`, not per position: with
+//! [`Graph::lstm_last_gather`] the positions name rows of `x` (a sentence's
+//! ~101 character positions read ~23 distinct character embeddings), so
+//! `x·Wxᵀ + b` is one GEMM over the distinct rows, gathered per position; in
+//! the backward pass the positions' gate gradients are summed per row first,
+//! and `dWx += dGᵀ·x`, `dx += dG·Wx` run over the distinct rows too. That is
+//! exact by linearity (`Σᵣ dGᵣᵀ x = Σ_rows (Σ_{r→row} dGᵣ)ᵀ x_row`); only the
+//! order of float additions changes.
 
 mod backward;
 mod forward;
@@ -32,7 +41,7 @@ impl<T: Real> Graph<'_, T> {
     /// the steps run from the last row to the first.
     pub fn lstm_seq(&mut self, p: &LstmParams, x: Var, reverse: bool) -> Var {
         let n = self.shape(x).0;
-        self.lstm(p, x, &[n], reverse, false)
+        self.lstm(p, x, None, &[n], reverse, false)
     }
 
     /// Many sequences stacked in the rows of `x` (`lengths` rows each, in
@@ -40,28 +49,58 @@ impl<T: Real> Graph<'_, T> {
     /// zeros for an empty sequence). With `reverse` each sequence is read
     /// backwards, so its last output is the one at its first row.
     pub fn lstm_last(&mut self, p: &LstmParams, x: Var, lengths: &[usize], reverse: bool) -> Var {
-        self.lstm(p, x, lengths, reverse, true)
+        self.lstm(p, x, None, lengths, reverse, true)
+    }
+
+    /// [`Graph::lstm_last`] over positions that read rows of `x` by index:
+    /// position `i` (of `Σ lengths`, sequences in order) is row `rows[i]` of `x`.
+    /// The same as `lstm_last(p, gather_rows(x, rows), ..)`, but the input
+    /// projection and its gradients cost one row of work per row of `x` (each
+    /// distinct character once), not one per position.
+    pub fn lstm_last_gather(
+        &mut self,
+        p: &LstmParams,
+        x: Var,
+        rows: &[usize],
+        lengths: &[usize],
+        reverse: bool,
+    ) -> Var {
+        self.lstm(p, x, Some(rows), lengths, reverse, true)
     }
 
     fn lstm(
         &mut self,
         p: &LstmParams,
         x: Var,
+        gather: Option<&[usize]>,
         lengths: &[usize],
         reverse: bool,
         finals: bool,
     ) -> Var {
-        let (rows, input) = self.shape(x);
+        let (n, input) = self.shape(x);
         assert_eq!(
             input, p.input,
-            "lstm: input is {rows}x{input}, the cell expects {} columns",
+            "lstm: input is {n}x{input}, the cell expects {} columns",
             p.input
         );
-        assert_eq!(
-            lengths.iter().sum::<usize>(),
-            rows,
-            "lstm: lengths {lengths:?} do not add up to {rows} rows"
-        );
+        let rows = lengths.iter().sum::<usize>();
+        match gather {
+            None => assert_eq!(
+                rows, n,
+                "lstm: lengths {lengths:?} do not add up to {n} rows"
+            ),
+            Some(g) => {
+                assert_eq!(
+                    g.len(),
+                    rows,
+                    "lstm: {} row indices for lengths adding up to {rows}",
+                    g.len()
+                );
+                if let Some(&bad) = g.iter().find(|&&r| r >= n) {
+                    panic!("lstm: row index {bad} outside the {n}x{input} input");
+                }
+            }
+        }
         let (h, gh) = (p.hidden, p.kind.gates() * p.hidden);
 
         // Packing: sequences by decreasing length; step t holds the first active[t].
@@ -80,7 +119,8 @@ impl<T: Real> Graph<'_, T> {
         for (t, &a) in active.iter().enumerate() {
             for &s in &order[..a] {
                 let pos = if reverse { lengths[s] - 1 - t } else { t };
-                xrow.push(starts[s] + pos);
+                let at = starts[s] + pos;
+                xrow.push(gather.map_or(at, |g| g[at]));
                 orow.push(match (finals, t + 1 == lengths[s]) {
                     (false, _) => starts[s] + pos,
                     (true, true) => s,
@@ -95,25 +135,23 @@ impl<T: Real> Graph<'_, T> {
             p: *p,
             ints,
             steps,
+            rows,
         };
-        let aux = Layout::new(rows, input, h, gh).len;
+        let aux = Layout::new(rows, h, gh).len;
         // Not zeroed: everything below is written before it is read, except
         // the outputs of empty sequences and the (zero) state before step 0.
         let out = self.push_with(op, out_rows, h, aux, true, false);
 
         let (vals, y, aux, scratch) = self.io_scratch(out);
         y.fill(T::ZERO);
-        let l = Layout::new(rows, input, h, gh);
+        let l = Layout::new(rows, h, gh);
         let s = Saved::split(aux, &l);
-        for (r, &xr) in xrow.iter().enumerate() {
-            s.xp[r * input..(r + 1) * input]
-                .copy_from_slice(&vals.get(x)[xr * input..(xr + 1) * input]);
-        }
         // The state before step 0 is zero (rows of step 0 come first).
         let first = active.first().copied().unwrap_or(0) * h;
         s.hprev[..first].fill(T::ZERO);
         s.cprev[..first].fill(T::ZERO);
-        forward(&vals, p, &active, s, rows, scratch);
+        let xv = Mat::new(vals.get(x), n, input);
+        forward(&vals, p, xv, &xrow, &active, s, scratch);
         let hp = &aux[l.hp..l.hp + rows * h];
         for (r, &o) in orow.iter().enumerate() {
             if o != NONE {
@@ -124,9 +162,9 @@ impl<T: Real> Graph<'_, T> {
     }
 }
 
-/// Offsets of the saved arrays in a node's aux (P packed rows).
+/// Offsets of the saved arrays in a node's aux (P packed rows). The input is
+/// not copied: the backward pass reads it from `x`'s value.
 struct Layout {
-    xp: usize,
     act: usize,
     c: usize,
     tc: usize,
@@ -137,16 +175,14 @@ struct Layout {
 }
 
 impl Layout {
-    fn new(p: usize, input: usize, h: usize, gh: usize) -> Self {
-        let xp = 0;
-        let act = xp + p * input;
+    fn new(p: usize, h: usize, gh: usize) -> Self {
+        let act = 0;
         let c = act + p * gh;
         let tc = c + p * h;
         let hprev = tc + p * h;
         let cprev = hprev + p * h;
         let hp = cprev + p * h;
         Layout {
-            xp,
             act,
             c,
             tc,
@@ -160,7 +196,6 @@ impl Layout {
 
 /// The saved arrays, borrowed apart.
 struct Saved<'a, T> {
-    xp: &'a mut [T],
     act: &'a mut [T],
     c: &'a mut [T],
     tc: &'a mut [T],
@@ -171,15 +206,13 @@ struct Saved<'a, T> {
 
 impl<'a, T> Saved<'a, T> {
     fn split(aux: &'a mut [T], l: &Layout) -> Self {
-        let (xp, rest) = aux.split_at_mut(l.act);
-        let (act, rest) = rest.split_at_mut(l.c - l.act);
+        let (act, rest) = aux.split_at_mut(l.c - l.act);
         let (c, rest) = rest.split_at_mut(l.tc - l.c);
         let (tc, rest) = rest.split_at_mut(l.hprev - l.tc);
         let (hprev, rest) = rest.split_at_mut(l.cprev - l.hprev);
         let (cprev, rest) = rest.split_at_mut(l.hp - l.cprev);
         let hp = &mut rest[..l.len - l.hp];
         Saved {
-            xp,
             act,
             c,
             tc,
@@ -229,6 +262,12 @@ fn transpose<T: Real>(w: &[T], rows: usize, cols: usize, out: &mut [T]) {
             out[c * rows + r] = v;
         }
     }
+}
+
+/// Whether packed row `r` reads row `r` of `x` for every `r` (one sequence,
+/// forwards): then the projections are computed in place, with no gather.
+fn in_order(xrow: &[usize], x_rows: usize) -> bool {
+    xrow.len() == x_rows && xrow.iter().enumerate().all(|(r, &x)| r == x)
 }
 
 /// `y (n×k) += x (n×m, ld) · W` for `W: m×k`, as a GEMV when `n = 1`.
