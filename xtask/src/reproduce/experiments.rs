@@ -18,9 +18,12 @@ pub enum Exp {
     Fig6,
     Table3,
     Fig7,
+    /// The seed study: the claims that hinge on small differences, rerun
+    /// with several seeds (beyond the paper, which reports single runs).
+    Seeds,
 }
 
-pub const ALL: [Exp; 9] = [
+pub const ALL: [Exp; 10] = [
     Exp::Table1,
     Exp::Table2,
     Exp::Fig2,
@@ -30,6 +33,7 @@ pub const ALL: [Exp; 9] = [
     Exp::Fig6,
     Exp::Table3,
     Exp::Fig7,
+    Exp::Seeds,
 ];
 
 impl Exp {
@@ -44,6 +48,7 @@ impl Exp {
             Exp::Fig6 => "fig6",
             Exp::Table3 => "table3",
             Exp::Fig7 => "fig7",
+            Exp::Seeds => "seeds",
         }
     }
 
@@ -141,9 +146,48 @@ impl Ctx {
         }
     }
 
+    /// Whether the seed study reruns Figures 5 and 7 on `d` (the cheap treebanks).
+    pub fn in_study(&self, d: &Dataset) -> bool {
+        self.profile.study_sets.contains(&d.name.as_str())
+    }
+
+    /// The seed study's runs: Table 2 on every treebank, Figures 5 and 7 on the
+    /// profile's study treebanks, Table 3's limited-data runs on the NER sets,
+    /// each for every seed of `study_seeds`.
+    fn study_runs(&self) -> Vec<(RunSpec, &Dataset)> {
+        let p = &self.profile;
+        let mut out = Vec::new();
+        for &s in &p.study_seeds {
+            for d in self.ud() {
+                for &k in &p.table2_ks {
+                    out.push((self.table2(d, k, s), d));
+                }
+                if !self.in_study(d) {
+                    continue;
+                }
+                for &q in &p.noise {
+                    out.push((self.noisy(d, Mode::Ensemble, q, s), d));
+                    out.push((self.noisy(d, Mode::Qmtl, q, s), d));
+                    if self.pta {
+                        out.push((self.pta(d, 0, q, s), d));
+                        out.push((self.pta(d, 20, q, s), d));
+                    }
+                }
+            }
+            for d in self.ner() {
+                out.push((self.ner_run(d, Mode::Ensemble, false, s), d));
+                out.push((self.ner_run(d, Mode::Qmtl, false, s), d));
+            }
+        }
+        out
+    }
+
     /// Every run `exp` needs, with its dataset.
     pub fn runs(&self, exp: Exp) -> Vec<(RunSpec, &Dataset)> {
         let p = &self.profile;
+        if exp == Exp::Seeds {
+            return self.study_runs();
+        }
         let mut out = Vec::new();
         for &s in &p.seeds {
             let sets: Vec<&Dataset> = if exp.ner() {
@@ -183,7 +227,7 @@ impl Ctx {
                             add(self.pta(d, 20, q, s));
                         }
                     }
-                    Exp::Fig7 => {}
+                    Exp::Fig7 | Exp::Seeds => {}
                 }
             }
         }

@@ -124,7 +124,7 @@ pub fn run(args: &[String]) -> Result<()> {
         if stale > 0 {
             eprintln!("reproduce: removed {stale} unfinished run folders of interrupted runs");
         }
-        outcome = runner::run(&qmtl, &store.dir, pending.clone(), o.jobs)?;
+        outcome = runner::run(&qmtl, &store.dir, pending.clone(), o.jobs, o.shortest_first)?;
     }
     let still = jobs.iter().filter(|j| !store.finished(&j.key)).count();
     let summary = report::Summary {

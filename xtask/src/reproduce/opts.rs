@@ -11,7 +11,7 @@ use super::profile::{self, Profile};
 pub const USAGE: &str =
     "usage: cargo xtask reproduce [--profile smoke|quick|paper] [--only table2,fig5,...] \
 [--datasets ta,hu,...] [--seeds 1,2,3] [--jobs N] [--results DIR] [--data-dir DIR] [--qmtl PATH] \
-[--emit-jobs FILE] [--report-only] [--verify N]";
+[--emit-jobs FILE] [--report-only] [--verify N] [--shortest-first]";
 
 pub struct Opts {
     pub profile: Profile,
@@ -25,6 +25,8 @@ pub struct Opts {
     pub report_only: bool,
     /// Retrain the N cheapest finished runs and compare (implies no training).
     pub verify: Option<usize>,
+    /// Run the cheapest pending runs first (default: the longest first).
+    pub shortest_first: bool,
 }
 
 fn abs(p: PathBuf) -> PathBuf {
@@ -49,6 +51,7 @@ pub fn parse(args: &[String]) -> Result<Opts> {
         emit_jobs: None,
         report_only: false,
         verify: None,
+        shortest_first: false,
     };
     let mut it = args.iter();
     while let Some(a) = it.next() {
@@ -116,6 +119,7 @@ pub fn parse(args: &[String]) -> Result<Opts> {
             "--qmtl" => o.qmtl = Some(value()?.into()),
             "--emit-jobs" => o.emit_jobs = Some(value()?.into()),
             "--report-only" => o.report_only = true,
+            "--shortest-first" => o.shortest_first = true,
             "--verify" => {
                 let n: usize = value()?
                     .parse()

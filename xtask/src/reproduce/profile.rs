@@ -28,6 +28,12 @@ pub struct Profile {
     pub ner_max_sentences: Option<usize>,
     /// Table 3's limited-data setting (the paper: 10%).
     pub small_fraction: f64,
+    /// Seeds of the seed study (`seeds`): every claim that hinges on small
+    /// differences is rerun with each.
+    pub study_seeds: Vec<u64>,
+    /// Treebanks on which the seed study reruns Figures 5 and 7 (ensembles are
+    /// costly; Table 2's runs are repeated on every treebank).
+    pub study_sets: Vec<&'static str>,
 }
 
 pub const NAMES: &str = "smoke, quick, paper";
@@ -37,7 +43,8 @@ impl Profile {
         let paper = Profile {
             name: "paper",
             about: "the paper's protocol: every dataset in full, 20 epochs, k = 10 (and 1, 30), \
-                    label noise 0/10/20/30%, one seed",
+                    label noise 0/10/20/30%, one seed; seed study: seeds 1-3 (Table 2 on every treebank, \
+                    Figures 5 and 7 on ta and hu, Table 3 at 10%)",
             epochs: 20,
             seeds: vec![1],
             k: 10,
@@ -48,6 +55,8 @@ impl Profile {
             max_sentences: None,
             ner_max_sentences: None,
             small_fraction: 0.1,
+            study_seeds: vec![1, 2, 3],
+            study_sets: vec!["ta", "hu"],
         };
         Some(match name {
             "paper" => paper,
@@ -59,6 +68,8 @@ impl Profile {
                 timing_epochs: Some(1),
                 noise: vec![0.0, 0.3],
                 ner_max_sentences: Some(3000),
+                study_seeds: vec![1, 2],
+                study_sets: vec!["ta"],
                 ..paper
             },
             "smoke" => Profile {
@@ -71,6 +82,8 @@ impl Profile {
                 fig6_ks: vec![3, 6],
                 noise: vec![0.0, 0.3],
                 max_sentences: Some(20),
+                study_seeds: vec![1, 2],
+                study_sets: vec!["ta"],
                 ..paper
             },
             _ => return None,

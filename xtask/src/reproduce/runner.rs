@@ -169,11 +169,22 @@ fn claim(runs_dir: &Path, key: &str, store_finished: impl Fn() -> bool) -> Resul
 pub const DRAIN: &str = ".drain";
 
 /// Runs `jobs` (already pending) with `workers` in parallel.
-pub fn run(qmtl: &Path, runs_dir: &Path, jobs: Vec<Job>, workers: usize) -> Result<Outcome> {
+/// `shortest_first`: finish many records early (a long grid run in slices);
+/// otherwise longest first, which ends a whole grid soonest.
+pub fn run(
+    qmtl: &Path,
+    runs_dir: &Path,
+    jobs: Vec<Job>,
+    workers: usize,
+    shortest_first: bool,
+) -> Result<Outcome> {
     std::fs::create_dir_all(runs_dir)
         .with_context(|| format!("creating {}", runs_dir.display()))?;
     let mut jobs = jobs;
     jobs.sort_by(|a, b| b.cost.total_cmp(&a.cost));
+    if shortest_first {
+        jobs.reverse();
+    }
     let total = jobs.len();
     let workers = workers.clamp(1, total.max(1));
     let progress = Progress::new(&jobs, workers, std::io::stderr().is_terminal());

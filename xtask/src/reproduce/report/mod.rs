@@ -8,6 +8,7 @@ mod noise;
 mod plot;
 mod runs;
 mod sections;
+mod seeds;
 mod tables;
 mod timing;
 
@@ -23,6 +24,7 @@ use super::spec::RunSpec;
 pub use sections::Summary;
 
 /// One ordering of the paper checked against our numbers.
+#[derive(Clone)]
 pub struct Check {
     pub claim: String,
     pub paper: String,
@@ -161,6 +163,7 @@ pub fn write(
         dir: results.to_path_buf(),
     };
     let mut parts = Vec::new();
+    let mut claims = Vec::new();
     for &e in exps {
         let s = match e {
             Exp::Table1 => tables::table1(&mut rep, &summary.missing)?,
@@ -172,9 +175,19 @@ pub fn write(
             Exp::Fig6 => timing::fig6(&mut rep)?,
             Exp::Table3 => tables::table3(&mut rep)?,
             Exp::Fig7 => noise::fig7(&mut rep)?,
+            Exp::Seeds => {
+                let (s, c) = seeds::section(&mut rep)?;
+                claims = c;
+                s
+            }
         };
         parts.push(s);
     }
+    let checks: Vec<Check> = parts
+        .iter()
+        .flat_map(|p| p.checks.iter().cloned())
+        .collect();
+    parts.push(seeds::diagnosis(&mut rep, &checks, &claims));
     parts.push(runs::index(&mut rep, jobs)?);
     let mut prov = runs::provenance(&rep, jobs);
     prov.verification = match super::verify::Verification::load(results)? {
