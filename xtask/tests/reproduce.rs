@@ -9,42 +9,8 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .to_path_buf()
-}
-
-/// The qmtl binary and a data folder, or None after printing why not.
-fn setup(test: &str) -> Option<PathBuf> {
-    let qmtl = std::env::var_os("QMTL_BIN")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            // target/<profile>/deps/reproduce-<hash> -> target/<profile>/qmtl
-            let exe = std::env::current_exe().unwrap();
-            exe.parent().unwrap().parent().unwrap().join("qmtl")
-        });
-    if !qmtl.is_file() {
-        eprintln!(
-            "\n*** {test} skipped: the qmtl binary was not found at {} \
-             (build it with `cargo build --release -p qmtl`, or set QMTL_BIN) ***\n",
-            qmtl.display()
-        );
-        return None;
-    }
-    let data = std::env::var_os("QMTL_DATA")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root().parent().unwrap().join("shared").join("data"));
-    if !data.join("ud-2.2").is_dir() {
-        eprintln!(
-            "\n*** {test} skipped: data not found at {} (set QMTL_DATA) ***\n",
-            data.display()
-        );
-        return None;
-    }
-    Some(qmtl)
-}
+mod common;
+use common::setup;
 
 fn xtask(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_xtask"))
