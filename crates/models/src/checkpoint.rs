@@ -9,15 +9,20 @@
 //! Layout: the line `QMTL-CHECKPOINT\n`, the header length as 8 bytes
 //! little-endian, the header as JSON (format version, the run's fingerprint,
 //! the finished epochs' reports), then a whole model file ([`ModelFile`], with
-//! its own checksum).
+//! its own checksum); since format 2, last, the SHA-256 of every byte before it,
+//! so the reports (which end up in `run.json`) are covered too. Format 1 is
+//! still read, so a run interrupted under an older build resumes.
 
 use crate::model_file::{write_atomic, ModelFile, ModelFileError};
 use crate::train::EpochReport;
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 use std::path::Path;
 
 const MAGIC: &[u8] = b"QMTL-CHECKPOINT\n";
-const FORMAT_VERSION: u32 = 1;
+const FORMAT_VERSION: u32 = 2;
+/// Length of the whole-file SHA-256 that ends a checkpoint of format 2.
+const TRAILER: usize = 32;
 
 /// A training run after `reports.len()` finished epochs.
 #[derive(Clone, Debug)]
@@ -48,6 +53,8 @@ impl Checkpoint {
         out.extend_from_slice(&(header.len() as u64).to_le_bytes());
         out.extend_from_slice(&header);
         out.extend_from_slice(&self.model.to_bytes());
+        let whole = Sha256::digest(&out);
+        out.extend_from_slice(&whole);
         out
     }
 
@@ -69,13 +76,29 @@ impl Checkpoint {
             .ok_or_else(|| corrupt("truncated header".into()))?;
         let h: Header =
             serde_json::from_slice(header).map_err(|e| corrupt(format!("header: {e}")))?;
-        if h.format_version != FORMAT_VERSION {
+        if !(1..=FORMAT_VERSION).contains(&h.format_version) {
             return Err(corrupt(format!(
-                "checkpoint format {}, this build reads {FORMAT_VERSION}",
+                "checkpoint format {}, this build reads 1 to {FORMAT_VERSION}",
                 h.format_version
             )));
         }
-        let model = ModelFile::from_bytes(&rest[8 + header.len()..], path)?;
+        let mut model = &rest[8 + header.len()..];
+        if h.format_version >= 2 {
+            let Some(at) = bytes
+                .len()
+                .checked_sub(TRAILER)
+                .filter(|&at| at >= bytes.len() - model.len())
+            else {
+                return Err(corrupt("truncated".into()));
+            };
+            if Sha256::digest(&bytes[..at])[..] != bytes[at..] {
+                return Err(corrupt(
+                    "the file does not match its checksum (damaged or truncated)".into(),
+                ));
+            }
+            model = &model[..model.len() - TRAILER];
+        }
+        let model = ModelFile::from_bytes(model, path)?;
         Ok(Checkpoint {
             fingerprint: h.fingerprint,
             reports: h.reports,

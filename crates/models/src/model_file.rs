@@ -2,11 +2,18 @@
 //!
 //! Layout: the line `QMTL-MODEL\n`, the header length as 8 bytes little-endian,
 //! the header as JSON (format version, training configuration, vocabularies,
-//! body length and SHA-256), then the body: the members' parameters, bincode.
-//! The header can be read by anything that reads JSON; the checksum turns a
-//! truncated or damaged body into a clear error instead of a wrong model.
-//! Files are written to a temporary name beside the target, synced, then
-//! renamed over it, so a crash never leaves half a model under the real name.
+//! body length and SHA-256), then the body: the members' parameters, bincode;
+//! since format 2, last, the SHA-256 of every byte before it (32 bytes). The
+//! header can be read by anything that reads JSON; the checksums turn a
+//! truncated or damaged file into a clear error instead of a wrong model. The
+//! whole-file checksum of format 2 covers the header too: the vocabularies and
+//! tag names decide every output as much as the parameters do. Format 1 files
+//! (body checksum only) are still read.
+//!
+//! Files are written to a temporary file created exclusively (`O_EXCL`, an
+//! unpredictable name) in the target's folder, synced, then renamed over the
+//! target: a crash never leaves half a model under the real name, and a link
+//! planted under a guessable temporary name is never followed.
 
 use crate::tagger::Tagger;
 use crate::train::TrainConfig;
@@ -18,7 +25,9 @@ use std::path::{Path, PathBuf};
 
 const MAGIC: &[u8] = b"QMTL-MODEL\n";
 /// The format this build writes and the newest it reads.
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
+/// Length of the whole-file SHA-256 that ends a file of format 2 or later.
+const TRAILER: usize = 32;
 
 /// Everything a model file holds.
 #[derive(Clone, Debug)]
@@ -78,11 +87,13 @@ impl ModelFile {
             body_sha256: hex(&Sha256::digest(&body)),
         };
         let header = serde_json::to_vec(&header).expect("header serialises");
-        let mut out = Vec::with_capacity(MAGIC.len() + 8 + header.len() + body.len());
+        let mut out = Vec::with_capacity(MAGIC.len() + 8 + header.len() + body.len() + TRAILER);
         out.extend_from_slice(MAGIC);
         out.extend_from_slice(&(header.len() as u64).to_le_bytes());
         out.extend_from_slice(&header);
         out.extend_from_slice(&body);
+        let whole = Sha256::digest(&out);
+        out.extend_from_slice(&whole);
         out
     }
 
@@ -126,16 +137,29 @@ impl ModelFile {
         }
         let header: Header =
             serde_json::from_slice(header_bytes).map_err(|e| corrupt(format!("header: {e}")))?;
-        let body = &rest[8 + hlen as usize..];
-        let expected = head_end + header.body_bytes;
-        if (body.len() as u64) < header.body_bytes {
+        // Format 1 ends with the body; format 2 adds the whole-file checksum.
+        let trailer = if header.format_version >= 2 {
+            TRAILER
+        } else {
+            0
+        };
+        let after_header = &rest[8 + hlen as usize..];
+        let expected = (head_end + header.body_bytes).saturating_add(trailer as u64);
+        let wanted = header.body_bytes.saturating_add(trailer as u64);
+        if (after_header.len() as u64) < wanted {
             return Err(truncated(expected));
         }
-        if body.len() as u64 > header.body_bytes {
+        if after_header.len() as u64 > wanted {
             return Err(corrupt(format!(
                 "{} bytes after the end of the model",
-                body.len() as u64 - header.body_bytes
+                after_header.len() as u64 - wanted
             )));
+        }
+        let (body, sum) = after_header.split_at(after_header.len() - trailer);
+        if trailer > 0 && Sha256::digest(&bytes[..bytes.len() - trailer])[..] != sum[..] {
+            return Err(corrupt(
+                "the file does not match its checksum (header or parameters damaged)".into(),
+            ));
         }
         if hex(&Sha256::digest(body)) != header.body_sha256 {
             return Err(corrupt("the parameters do not match their checksum".into()));
@@ -171,24 +195,30 @@ impl ModelFile {
 }
 
 /// Writes `bytes` to `path` through a temporary file and a rename.
+///
+/// The temporary file is created exclusively, with a random name, in `path`'s
+/// folder (so the rename stays on one file system and cannot be redirected by
+/// a planted link); it is removed if anything fails before the rename.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), ModelFileError> {
     let io = |source| ModelFileError::Io {
         path: path.to_path_buf(),
         source,
     };
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let tmp = path.with_file_name(format!(".{name}.tmp-{}", std::process::id()));
-    let result = (|| {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, path)
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result.map_err(io)
+    let mut tmp = tempfile::Builder::new()
+        .prefix(&format!(".{name}."))
+        .suffix(".tmp")
+        .tempfile_in(dir)
+        .map_err(io)?;
+    tmp.write_all(bytes).map_err(io)?;
+    tmp.as_file().sync_all().map_err(io)?;
+    tmp.persist(path).map_err(|e| io(e.error))?;
+    Ok(())
 }

@@ -161,10 +161,101 @@ mod model_file {
         );
     }
 
+    /// Where `key` first occurs in `bytes`.
+    fn find(bytes: &[u8], key: &[u8]) -> usize {
+        bytes
+            .windows(key.len())
+            .position(|w| w == key)
+            .expect("key in the file")
+    }
+
+    #[test]
+    fn a_flipped_byte_in_the_header_is_caught() {
+        // Issue 12: the header (configuration, vocabularies, tag names) decides
+        // every output, so the checksum covers it. Flip a byte of a tag name (the
+        // JSON stays valid) and of the configuration.
+        let m = model();
+        let bytes = m.to_bytes();
+        let tag = m.vocab.tags.name(0).to_string();
+        let key = format!("\"{tag}\"");
+        for at in [
+            find(&bytes, key.as_bytes()) + 1,
+            find(&bytes, b"\"seed\":") + "\"seed\":".len(),
+        ] {
+            let mut b = bytes.clone();
+            b[at] ^= 0x01;
+            let e = ModelFile::from_bytes(&b, Path::new("m.qmtl")).unwrap_err();
+            assert!(
+                matches!(e, ModelFileError::Corrupt { .. }) && e.to_string().contains("checksum"),
+                "{e}"
+            );
+        }
+    }
+
+    #[test]
+    fn format_1_files_are_still_read() {
+        // A format-1 file, built by hand: the format-2 layout without its
+        // trailing whole-file SHA-256, with version 1 in the header.
+        let m = model();
+        let mut b = m.to_bytes();
+        b.truncate(b.len() - 32);
+        let at = find(&b, b"\"format_version\":2") + "\"format_version\":".len();
+        b[at] = b'1';
+        let back = ModelFile::from_bytes(&b, Path::new("v1.qmtl")).unwrap();
+        assert_eq!(back.to_bytes(), m.to_bytes());
+        // In format 1 only the body was checked: damage there is still caught.
+        let last = b.len() - 3;
+        b[last] ^= 0x40;
+        assert!(ModelFile::from_bytes(&b, Path::new("v1.qmtl")).is_err());
+    }
+
+    #[test]
+    fn a_planted_link_is_not_followed_and_no_temporary_file_stays() {
+        // Issue 12: the writer used `.NAME.tmp-PID`, created with truncation,
+        // which followed a link planted under that name. Plant one there (and
+        // for the next few pids); the victim must keep its bytes.
+        let dir = tempfile::tempdir().unwrap();
+        let victim = dir.path().join("victim");
+        std::fs::write(&victim, b"precious").unwrap();
+        let pid = std::process::id();
+        for p in pid..pid + 4 {
+            std::os::unix::fs::symlink(&victim, dir.path().join(format!(".model.qmtl.tmp-{p}")))
+                .unwrap();
+        }
+        let path = dir.path().join("model.qmtl");
+        model().save(&path).unwrap();
+        assert_eq!(std::fs::read(&victim).unwrap(), b"precious");
+        assert!(ModelFile::load(&path).is_ok());
+        let left: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n.ends_with(".tmp"))
+            .collect();
+        assert!(left.is_empty(), "{left:?}");
+    }
+
+    #[test]
+    fn a_damaged_checkpoint_header_is_caught() {
+        let m = model();
+        let c = models::Checkpoint {
+            fingerprint: "abc".into(),
+            reports: Vec::new(),
+            model: m,
+        };
+        let bytes = c.to_bytes();
+        let back = models::Checkpoint::from_bytes(&bytes, Path::new("c")).unwrap();
+        assert_eq!(back.fingerprint, "abc");
+        let mut b = bytes.clone();
+        b[find(&bytes, b"abc")] = b'x';
+        let e = models::Checkpoint::from_bytes(&b, Path::new("c")).unwrap_err();
+        assert!(e.to_string().contains("checksum"), "{e}");
+    }
+
     #[test]
     fn newer_format_is_refused_with_its_version() {
         let bytes = model().to_bytes();
-        let key = b"\"format_version\":1";
+        let key = format!("\"format_version\":{}", models::model_file::FORMAT_VERSION);
+        let key = key.as_bytes();
         let at = bytes
             .windows(key.len())
             .position(|w| w == key)
