@@ -82,6 +82,10 @@ fn smoke_profile_end_to_end_then_everything_cached() {
         "Figure 7",
         "## Environment",
         "orderings",
+        "how robust are the claims to the seed",
+        "## Diagnosis",
+        "how far to trust the heads",
+        "Verification",
     ] {
         assert!(report.contains(heading), "report lacks {heading}");
     }
@@ -90,7 +94,17 @@ fn smoke_profile_end_to_end_then_everything_cached() {
         "runs left pending:\n{report}"
     );
     assert!(has_number(&report));
-    for fig in ["fig2", "fig3", "fig4", "fig5", "fig6", "fig7"] {
+    for fig in [
+        "fig2",
+        "fig3",
+        "fig4",
+        "fig5",
+        "fig6",
+        "fig7",
+        "trust-reliability",
+        "trust-risk-coverage",
+        "trust-noise",
+    ] {
         let svg = std::fs::read_to_string(results.join(format!("figures/{fig}.svg"))).unwrap();
         assert!(svg.contains("<svg") && (svg.contains("<rect") || svg.contains("<circle")));
         let csv = std::fs::read_to_string(results.join(format!("figures/{fig}.csv"))).unwrap();
@@ -98,7 +112,7 @@ fn smoke_profile_end_to_end_then_everything_cached() {
         assert!(has_number(&csv), "{fig}.csv has no numbers");
         assert!(report.contains(&format!("figures/{fig}.svg")));
     }
-    for t in ["table1", "table2", "table3"] {
+    for t in ["table1", "table2", "table3", "seeds", "trust"] {
         let csv = std::fs::read_to_string(results.join(format!("tables/{t}.csv"))).unwrap();
         assert!(csv.lines().count() >= 2 && csv.chars().any(|c| c.is_ascii_digit()));
     }

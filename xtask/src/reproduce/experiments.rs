@@ -21,9 +21,12 @@ pub enum Exp {
     /// The seed study: the claims that hinge on small differences, rerun
     /// with several seeds (beyond the paper, which reports single runs).
     Seeds,
+    /// Beyond the paper: how far the heads' confidence can be trusted
+    /// (calibration and selective prediction of the runs of Figures 2-5).
+    Trust,
 }
 
-pub const ALL: [Exp; 10] = [
+pub const ALL: [Exp; 11] = [
     Exp::Table1,
     Exp::Table2,
     Exp::Fig2,
@@ -34,6 +37,7 @@ pub const ALL: [Exp; 10] = [
     Exp::Table3,
     Exp::Fig7,
     Exp::Seeds,
+    Exp::Trust,
 ];
 
 impl Exp {
@@ -49,6 +53,7 @@ impl Exp {
             Exp::Table3 => "table3",
             Exp::Fig7 => "fig7",
             Exp::Seeds => "seeds",
+            Exp::Trust => "trust",
         }
     }
 
@@ -225,6 +230,13 @@ impl Ctx {
                         for &q in &p.noise {
                             add(self.pta(d, 0, q, s));
                             add(self.pta(d, 20, q, s));
+                        }
+                    }
+                    Exp::Trust => {
+                        add(self.table2(d, 1, s));
+                        for &q in &p.noise {
+                            add(self.noisy(d, Mode::Ensemble, q, s));
+                            add(self.noisy(d, Mode::Qmtl, q, s));
                         }
                     }
                     Exp::Fig7 | Exp::Seeds => {}

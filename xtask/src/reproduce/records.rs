@@ -50,6 +50,10 @@ pub struct Run {
     pub train_seconds: f64,
     #[serde(default)]
     pub software: Option<Software>,
+    /// Calibration and selective prediction on the test set (records of
+    /// revisions from 141d7a8 on).
+    #[serde(default)]
+    pub test_confidence: Option<models::Confidence>,
 }
 
 impl Run {

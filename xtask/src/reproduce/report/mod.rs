@@ -11,6 +11,7 @@ mod sections;
 mod seeds;
 mod tables;
 mod timing;
+mod trust;
 
 use anyhow::{Context, Result};
 use std::path::{Path, PathBuf};
@@ -175,6 +176,7 @@ pub fn write(
             Exp::Fig6 => timing::fig6(&mut rep)?,
             Exp::Table3 => tables::table3(&mut rep)?,
             Exp::Fig7 => noise::fig7(&mut rep)?,
+            Exp::Trust => trust::section(&mut rep)?,
             Exp::Seeds => {
                 let (s, c) = seeds::section(&mut rep)?;
                 claims = c;
