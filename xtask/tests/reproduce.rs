@@ -6,7 +6,7 @@
 //! test (or `QMTL_BIN`), and need the corpora in `../shared/data` (or
 //! `QMTL_DATA`); without either they say loudly that they were skipped.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
 
 mod common;
