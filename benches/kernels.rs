@@ -13,11 +13,22 @@
 //! batched 20×100·100×100. The `normal` group counts samples of N(0, σ²): the
 //! Philox + Box–Muller kernel per instruction set against the scalar loop the
 //! noise op used before (`rand_distr::StandardNormal`, a ziggurat, on
-//! xoshiro256++). Run with
-//! `cargo bench -p qmtl-benches --bench kernels` (about two minutes).
+//! xoshiro256++).
+//!
+//! The `peak` group is the yardstick: a tight loop of independent vector FMAs
+//! (`cpu_kernels::peak::fma_loop`), the core's f32 FMA throughput. The
+//! `lstm_step` group runs the LSTMs' per-step products exactly as the fused op
+//! calls them, at 1-40 active rows (the character LSTM's words still running
+//! at a step; 1 is the word LSTM and the last letters, a GEMV), and the
+//! products of its backward pass at a sentence's sizes; it ends with a table
+//! of GFLOP/s and % of the measured peak. Time is the thread's CPU time
+//! (`qmtl_benches::on_cpu`), so a busy shared machine does not deflate it.
+//! Run with `cargo bench -p qmtl-benches --bench kernels` (about three
+//! minutes), or `... --bench kernels -- 'peak|lstm_step'` for the table alone.
 
-use cpu_kernels::{kernels, supported_isas, Kernels, Mat, MatMut, Unary};
+use cpu_kernels::{kernels, peak, supported_isas, Kernels, Mat, MatMut, Unary};
 use criterion::{black_box, criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use qmtl_benches::{noted, on_cpu, on_cpu_noted};
 use rand::{Rng, SeedableRng};
 use rand_distr::StandardNormal;
 use rand_xoshiro::Xoshiro256PlusPlus;
@@ -84,28 +95,32 @@ fn gemv(c: &mut Criterion, transposed: bool) {
         let shape = format!("{m}x{n}");
         for k in tables() {
             group.bench_function(BenchmarkId::new(k.isa().name(), &shape), |bench| {
-                bench.iter(|| {
-                    let view = Mat::new(&a, m, n);
-                    let view = if transposed { view.t() } else { view };
-                    k.gemv(1.0, view, black_box(&x), 0.0, &mut y);
+                bench.iter_custom(|iters| {
+                    on_cpu(iters, || {
+                        let view = Mat::new(&a, m, n);
+                        let view = if transposed { view.t() } else { view };
+                        k.gemv(1.0, view, black_box(&x), 0.0, &mut y);
+                    })
                 })
             });
         }
         let strides = if transposed { (1, n) } else { (n, 1) };
         group.bench_function(BenchmarkId::new("matrixmultiply", &shape), |bench| {
-            bench.iter(|| {
-                mm(
-                    rows,
-                    cols,
-                    1,
-                    &a,
-                    strides,
-                    black_box(&x),
-                    (1, 1),
-                    0.0,
-                    &mut y,
-                    1,
-                )
+            bench.iter_custom(|iters| {
+                on_cpu(iters, || {
+                    mm(
+                        rows,
+                        cols,
+                        1,
+                        &a,
+                        strides,
+                        black_box(&x),
+                        (1, 1),
+                        0.0,
+                        &mut y,
+                        1,
+                    )
+                })
             })
         });
     }
@@ -207,23 +222,27 @@ fn gemm(c: &mut Criterion) {
         group.throughput(Throughput::Elements(2 * (m * n * k) as u64));
         for kern in tables() {
             group.bench_function(BenchmarkId::new(kern.isa().name(), &s.name), |bench| {
-                bench.iter(|| {
-                    let va = if s.ta {
-                        Mat::with_ld(&a, k, m, lda).t()
-                    } else {
-                        Mat::with_ld(&a, m, k, lda)
-                    };
-                    let vb = if s.tb {
-                        Mat::with_ld(&b, n, k, ldb).t()
-                    } else {
-                        Mat::with_ld(&b, k, n, ldb)
-                    };
-                    kern.gemm(1.0, va, vb, s.beta, MatMut::new(&mut out, m, n));
+                bench.iter_custom(|iters| {
+                    on_cpu(iters, || {
+                        let va = if s.ta {
+                            Mat::with_ld(&a, k, m, lda).t()
+                        } else {
+                            Mat::with_ld(&a, m, k, lda)
+                        };
+                        let vb = if s.tb {
+                            Mat::with_ld(&b, n, k, ldb).t()
+                        } else {
+                            Mat::with_ld(&b, k, n, ldb)
+                        };
+                        kern.gemm(1.0, va, vb, s.beta, MatMut::new(&mut out, m, n));
+                    })
                 })
             });
         }
         group.bench_function(BenchmarkId::new("matrixmultiply", &s.name), |bench| {
-            bench.iter(|| mm(m, k, n, &a, sa, &b, sb, s.beta, &mut out, n))
+            bench.iter_custom(|iters| {
+                on_cpu(iters, || mm(m, k, n, &a, sa, &b, sb, s.beta, &mut out, n))
+            })
         });
     }
     group.finish();
@@ -237,11 +256,19 @@ fn ger(c: &mut Criterion) {
     group.throughput(Throughput::Elements(2 * (m * n) as u64));
     for k in tables() {
         group.bench_function(BenchmarkId::new(k.isa().name(), "300x100"), |bench| {
-            bench.iter(|| k.ger(1e-6, black_box(&x), &y, MatMut::new(&mut a, m, n)))
+            bench.iter_custom(|iters| {
+                on_cpu(iters, || {
+                    k.ger(1e-6, black_box(&x), &y, MatMut::new(&mut a, m, n))
+                })
+            })
         });
     }
     group.bench_function(BenchmarkId::new("matrixmultiply", "300x100"), |bench| {
-        bench.iter(|| mm(m, 1, n, black_box(&x), (1, 1), &y, (n, 1), 1.0, &mut a, n))
+        bench.iter_custom(|iters| {
+            on_cpu(iters, || {
+                mm(m, 1, n, black_box(&x), (1, 1), &y, (n, 1), 1.0, &mut a, n)
+            })
+        })
     });
     group.finish();
 }
@@ -256,7 +283,9 @@ fn elementwise(c: &mut Criterion) {
         for k in tables() {
             group.bench_function(
                 BenchmarkId::new(k.isa().name(), format!("{f:?} n={n}")),
-                |bench| bench.iter(|| k.unary(f, black_box(&x), &mut y)),
+                |bench| {
+                    bench.iter_custom(|iters| on_cpu(iters, || k.unary(f, black_box(&x), &mut y)))
+                },
             );
         }
     }
@@ -275,9 +304,11 @@ fn normal(c: &mut Criterion) {
             group.bench_function(
                 BenchmarkId::new(k.isa().name(), format!("n={n}")),
                 |bench| {
-                    bench.iter(|| {
-                        seed += 1;
-                        k.normal_fill(black_box(seed), 0.2, &mut y)
+                    bench.iter_custom(|iters| {
+                        on_cpu(iters, || {
+                            seed += 1;
+                            k.normal_fill(black_box(seed), 0.2, &mut y)
+                        })
                     })
                 },
             );
@@ -286,29 +317,285 @@ fn normal(c: &mut Criterion) {
         group.bench_function(
             BenchmarkId::new("ziggurat_f64", format!("n={n}")),
             |bench| {
-                bench.iter(|| {
-                    for y in y.iter_mut() {
-                        let z: f64 = rng.sample(StandardNormal);
-                        *y = (0.2 * z) as f32;
-                    }
-                    black_box(&y);
+                bench.iter_custom(|iters| {
+                    on_cpu(iters, || {
+                        for y in y.iter_mut() {
+                            let z: f64 = rng.sample(StandardNormal);
+                            *y = (0.2 * z) as f32;
+                        }
+                        black_box(&y);
+                    })
                 })
             },
         );
         group.bench_function(
             BenchmarkId::new("ziggurat_f32", format!("n={n}")),
             |bench| {
-                bench.iter(|| {
-                    for y in y.iter_mut() {
-                        let z: f32 = rng.sample(StandardNormal);
-                        *y = 0.2 * z;
-                    }
-                    black_box(&y);
+                bench.iter_custom(|iters| {
+                    on_cpu(iters, || {
+                        for y in y.iter_mut() {
+                            let z: f32 = rng.sample(StandardNormal);
+                            *y = 0.2 * z;
+                        }
+                        black_box(&y);
+                    })
                 })
             },
         );
     }
     group.finish();
+}
+
+/// Turns of the FMA loop per iteration (~50 µs at 100 GFLOP/s).
+const PEAK_TURNS: u64 = 20_000;
+
+/// The f32 FMA peak of one core, per vector instruction set.
+fn peak(c: &mut Criterion) {
+    let mut group = c.benchmark_group("peak");
+    for isa in supported_isas() {
+        let Some((flops, _)) = peak::fma_loop(isa, PEAK_TURNS) else {
+            continue;
+        };
+        group.throughput(Throughput::Elements(flops));
+        let name = format!("peak/{}", isa.name());
+        group.bench_function(BenchmarkId::new(isa.name(), "fma_loop"), |bench| {
+            bench.iter_custom(|iters| {
+                on_cpu_noted(&name, iters, || peak::fma_loop(isa, black_box(PEAK_TURNS)))
+            })
+        });
+    }
+    group.finish();
+}
+
+/// One product of the fused LSTM: `C (m×n, ldc) = op(A)·B + β·C`, `op(A)`
+/// m×k stored with leading dimension `lda` (transposed when `ta`), `B` k×n
+/// row-major or, when `tb`, stored as `Bᵀ` (n×k). `gemv` marks the `m = 1`
+/// calls the op makes as a GEMV (`acc_xwt`, `acc_xw`).
+struct Product {
+    name: String,
+    m: usize,
+    n: usize,
+    k: usize,
+    ta: bool,
+    lda: usize,
+    tb: bool,
+    ldc: usize,
+    beta: f32,
+}
+
+/// The character LSTM (h = 100, 3h = 300 gate rows, 100-d characters) and
+/// the word LSTM (264-d tokens) as `lstm_seq` / `lstm_last` call the kernels.
+fn lstm_products() -> Vec<Product> {
+    let p = |name: String, m, n, k, ta, lda, tb, ldc, beta| Product {
+        name,
+        m,
+        n,
+        k,
+        ta,
+        lda,
+        tb,
+        ldc,
+        beta,
+    };
+    let mut v = Vec::new();
+    for m in [1, 2, 4, 8, 16, 24, 32, 40] {
+        // Forward, per step: h·Whᵀ into the gate rows (Whᵀ stored once,
+        // 100×300), the peepholes c·Wciᵀ, c'·Wcoᵀ into a third of a gate row.
+        v.push(p(
+            format!("fwd h.Wht m={m}"),
+            m,
+            300,
+            100,
+            false,
+            100,
+            false,
+            300,
+            1.0,
+        ));
+        v.push(p(
+            format!("fwd c.Wct m={m}"),
+            m,
+            100,
+            100,
+            false,
+            100,
+            false,
+            300,
+            1.0,
+        ));
+        // Backward, per step: dh_prev += dA·Wh, dc += dA_o·Wco (dA_o a third
+        // of the gate rows, leading dimension 300).
+        v.push(p(
+            format!("bwd dA.Wh m={m}"),
+            m,
+            100,
+            300,
+            false,
+            300,
+            false,
+            100,
+            1.0,
+        ));
+        v.push(p(
+            format!("bwd dAo.Wc m={m}"),
+            m,
+            100,
+            100,
+            false,
+            300,
+            false,
+            100,
+            1.0,
+        ));
+    }
+    // Once per sentence (English-LinES averages: 23 distinct characters, 85
+    // packed rows after step 0, 18 tokens).
+    v.extend([
+        p(
+            "char proj X.Wxt n=23".into(),
+            23,
+            300,
+            100,
+            false,
+            100,
+            true,
+            300,
+            1.0,
+        ),
+        p(
+            "char dWx+=dGt.X n=23".into(),
+            300,
+            100,
+            23,
+            true,
+            300,
+            false,
+            100,
+            1.0,
+        ),
+        p(
+            "char dX+=dG.Wx n=23".into(),
+            23,
+            100,
+            300,
+            false,
+            300,
+            false,
+            100,
+            1.0,
+        ),
+        p(
+            "char dWh+=dAt.H P=85".into(),
+            300,
+            100,
+            85,
+            true,
+            300,
+            false,
+            100,
+            1.0,
+        ),
+        p(
+            "char dWc+=dIt.C P=85".into(),
+            100,
+            100,
+            85,
+            true,
+            300,
+            false,
+            100,
+            1.0,
+        ),
+        p(
+            "word proj X.Wxt T=18".into(),
+            18,
+            300,
+            264,
+            false,
+            264,
+            true,
+            300,
+            1.0,
+        ),
+        p(
+            "word dWx+=dGt.X T=18".into(),
+            300,
+            264,
+            18,
+            true,
+            300,
+            false,
+            264,
+            1.0,
+        ),
+    ]);
+    v
+}
+
+fn lstm_step(c: &mut Criterion) {
+    let mut group = c.benchmark_group("lstm_step");
+    let best = kernels(supported_isas()[0]).expect("the best set is supported");
+    for s in lstm_products() {
+        let (m, n, k) = (s.m, s.n, s.k);
+        // op(A) is m×k: stored k×m (ld = lda) when transposed, else m×k.
+        let a = fill(if s.ta { k * s.lda } else { m * s.lda }, 3);
+        let b = fill(k * n, 4);
+        let mut out = fill(m * s.ldc, 5);
+        group.throughput(Throughput::Elements(2 * (m * n * k) as u64));
+        let name = format!("lstm_step/{}", s.name);
+        group.bench_function(BenchmarkId::new(best.isa().name(), &s.name), |bench| {
+            bench.iter_custom(|iters| {
+                on_cpu_noted(&name, iters, || {
+                    let va = if s.ta {
+                        Mat::with_ld(&a, k, m, s.lda).t()
+                    } else {
+                        Mat::with_ld(&a, m, k, s.lda)
+                    };
+                    let vb = if s.tb {
+                        Mat::new(&b, n, k).t()
+                    } else {
+                        Mat::new(&b, k, n)
+                    };
+                    if m == 1 && !s.ta {
+                        // The op's GEMV: forward y = W·x (W n×k row-major,
+                        // `acc_xwt`), backward y = Wᵀ·x (`acc_xw`).
+                        let w = if s.name.starts_with("fwd") {
+                            Mat::new(&b, n, k)
+                        } else {
+                            Mat::new(&b, k, n).t()
+                        };
+                        best.gemv(1.0, w, black_box(&a[..k]), s.beta, &mut out[..n]);
+                    } else {
+                        let c = MatMut::with_ld(&mut out, m, n, s.ldc);
+                        best.gemm(1.0, va, vb, s.beta, c);
+                    }
+                })
+            })
+        });
+    }
+    group.finish();
+    // The table: GFLOP/s and the share of the measured FMA peak.
+    let flops = peak::fma_loop(best.isa(), PEAK_TURNS).map(|(f, _)| f as f64);
+    let time = noted(&format!("peak/{}", best.isa().name()));
+    let Some(peak) = flops.zip(time).map(|(f, t)| f / t / 1e9) else {
+        println!("\n(run the peak group too for the % of peak column)");
+        return;
+    };
+    println!(
+        "\nLSTM products on {} (thread CPU time); FMA peak {peak:.1} GFLOP/s",
+        best.isa().name()
+    );
+    println!("{:<28} {:>9} {:>8}", "product", "GFLOP/s", "% peak");
+    for s in lstm_products() {
+        if let Some(t) = noted(&format!("lstm_step/{}", s.name)) {
+            let gflops = 2.0 * (s.m * s.n * s.k) as f64 / t / 1e9;
+            println!(
+                "{:<28} {gflops:>9.1} {:>7.0}%",
+                s.name,
+                100.0 * gflops / peak
+            );
+        }
+    }
 }
 
 fn config() -> Criterion {
@@ -321,6 +608,6 @@ fn config() -> Criterion {
 criterion_group! {
     name = benches;
     config = config();
-    targets = gemv_n, gemv_t, gemm, ger, elementwise, normal
+    targets = peak, lstm_step, gemv_n, gemv_t, gemm, ger, elementwise, normal
 }
 criterion_main!(benches);

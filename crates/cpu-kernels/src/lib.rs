@@ -50,6 +50,7 @@ mod kernel_fallback;
 mod mat;
 pub mod naive;
 mod normal;
+pub mod peak;
 mod real;
 
 pub use dispatch::{isa, kernels, resolve_isa, supported_isas, Isa, Kernels, ISA_ENV};
