@@ -3,7 +3,10 @@
 //! by default), single-threaded, several rounds in alternation (so a busy
 //! spell of a shared machine hits every configuration alike), and prints per
 //! configuration the median seconds per epoch and tokens per second, and the
-//! median over rounds of each round's time ratio to STL: the cost of heads.
+//! median over rounds of each round's time ratio to STL (with its range):
+//! the cost of heads. For Q-MTL(k) it also prints the cost of each head
+//! beyond the first, `(t_k − t_STL) / (k − 1)` per round, in seconds and as a
+//! share of STL's epoch; `--heads 1,2,5,10,20,30` gives the whole curve.
 //! Training time excludes evaluation (`run.json`'s `train_seconds`).
 
 use anyhow::{bail, Context, Result};
@@ -117,19 +120,43 @@ pub fn run(args: &[String]) -> Result<()> {
         "\n{}: one epoch, one thread, medians of {} alternating rounds",
         o.dataset, o.rounds
     );
-    println!("{:<10} {:>9} {:>9} {:>10}", "", "s/epoch", "tok/s", "× STL");
-    for (c, (label, _, _)) in configs.iter().enumerate() {
+    println!(
+        "{:<10} {:>9} {:>9} {:>12} {:>10} {:>13} {:>8}",
+        "", "s/epoch", "tok/s", "s/extra head", "% of STL", "range × STL", "× STL"
+    );
+    for (c, (label, _, k)) in configs.iter().enumerate() {
         let seconds = median(epochs[c].iter().map(|e| e.seconds).collect());
         let tps = median(epochs[c].iter().map(|e| e.tokens_per_second).collect());
-        // The ratio of each round (runs close in time), then the median.
-        let ratio = median(
+        // Per round (runs close in time), then the median and the range.
+        let per_round = |f: &dyn Fn(f64, f64) -> f64| -> Vec<f64> {
             epochs[c]
                 .iter()
                 .zip(&epochs[0])
-                .map(|(e, stl)| e.seconds / stl.seconds)
-                .collect(),
+                .map(|(e, stl)| f(e.seconds, stl.seconds))
+                .collect()
+        };
+        let ratios = per_round(&|t, stl| t / stl);
+        let (lo, hi) = ratios
+            .iter()
+            .fold((f64::INFINITY, 0f64), |(lo, hi), &r| (lo.min(r), hi.max(r)));
+        let ratio = median(ratios);
+        // Q-MTL(1) is STL's network: no extra head to price.
+        let (head, share) = if c > 0 && *k > 1 {
+            let extra = *k as f64 - 1.0;
+            (
+                format!("{:.4}", median(per_round(&|t, stl| (t - stl) / extra))),
+                format!(
+                    "{:.1}",
+                    100.0 * median(per_round(&|t, stl| (t - stl) / extra / stl))
+                ),
+            )
+        } else {
+            ("-".into(), "-".into())
+        };
+        let range = format!("{lo:.2}-{hi:.2}");
+        println!(
+            "{label:<10} {seconds:>9.3} {tps:>9.0} {head:>12} {share:>10} {range:>13} {ratio:>8.3}"
         );
-        println!("{label:<10} {seconds:>9.3} {tps:>9.0} {ratio:>10.3}");
     }
     Ok(())
 }

@@ -71,8 +71,6 @@ impl Exp {
 pub struct Ctx {
     pub profile: Profile,
     pub datasets: Vec<Dataset>,
-    /// Whether `qmtl train` knows `--mode pta` (Figure 7).
-    pub pta: bool,
 }
 
 impl Ctx {
@@ -173,10 +171,8 @@ impl Ctx {
                 for &q in &p.noise {
                     out.push((self.noisy(d, Mode::Ensemble, q, s), d));
                     out.push((self.noisy(d, Mode::Qmtl, q, s), d));
-                    if self.pta {
-                        out.push((self.pta(d, 0, q, s), d));
-                        out.push((self.pta(d, 20, q, s), d));
-                    }
+                    out.push((self.pta(d, 0, q, s), d));
+                    out.push((self.pta(d, 20, q, s), d));
                 }
             }
             for d in self.ner() {
@@ -226,7 +222,7 @@ impl Ctx {
                             add(self.ner_run(d, Mode::Qmtl, full, s));
                         }
                     }
-                    Exp::Fig7 if self.pta => {
+                    Exp::Fig7 => {
                         for &q in &p.noise {
                             add(self.pta(d, 0, q, s));
                             add(self.pta(d, 20, q, s));
@@ -239,7 +235,7 @@ impl Ctx {
                             add(self.noisy(d, Mode::Qmtl, q, s));
                         }
                     }
-                    Exp::Fig7 | Exp::Seeds => {}
+                    Exp::Seeds => {}
                 }
             }
         }

@@ -41,7 +41,6 @@ pub fn run(args: &[String]) -> Result<()> {
         Some(p) => bail!("--qmtl {}: no such file", p.display()),
         None => crate::qmtl_binary()?,
     };
-    let pta = qmtl_has_pta(&qmtl);
     let (datasets, missing) = data::discover(&qmtl, o.data_dir.as_deref(), o.datasets.as_deref())?;
     if !missing.is_empty() {
         eprintln!(
@@ -56,7 +55,6 @@ pub fn run(args: &[String]) -> Result<()> {
     let ctx = Ctx {
         profile: o.profile.clone(),
         datasets,
-        pta,
     };
     let jobs = plan::plan(&ctx, &o.only, o.data_dir.as_deref());
     let mut store = Store::new(&o.results);
@@ -174,17 +172,4 @@ pub fn run(args: &[String]) -> Result<()> {
         bail!("{} runs failed; rerun to retry them", outcome.failed.len());
     }
     Ok(())
-}
-
-/// Whether `qmtl train` knows `--mode pta` (Figure 7 waits for it otherwise).
-fn qmtl_has_pta(qmtl: &std::path::Path) -> bool {
-    std::process::Command::new(qmtl)
-        .args(["train", "--help"])
-        .output()
-        .map(|o| {
-            let help = String::from_utf8_lossy(&o.stdout);
-            help.lines()
-                .any(|l| l.contains("possible values") && l.contains("pta"))
-        })
-        .unwrap_or(false)
 }

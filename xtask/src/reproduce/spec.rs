@@ -134,10 +134,11 @@ impl RunSpec {
         }
     }
 
-    /// Estimated cost in STL token-epochs, from measured speeds on one thread:
-    /// Q-MTL(10) runs at ~0.7x and Q-MTL(30) at ~0.53x the tokens/s of STL, an
-    /// ensemble(k) costs k STL runs, and scoring dev after each epoch costs about a
-    /// third of a training pass per token and member.
+    /// Estimated cost in STL token-epochs, from measured speeds on one thread
+    /// (`cargo xtask speed`: an epoch of Q-MTL(10) takes ~1.05x and of Q-MTL(30)
+    /// ~1.22x STL's time, about 1 + 0.008·k), an ensemble(k) costs k STL runs,
+    /// and scoring dev after each epoch costs about a third of a training pass
+    /// per token and member.
     pub fn cost(&self, d: &Dataset) -> f64 {
         let scale = |s: &super::data::Stats| match self.max_sentences {
             Some(n) if (n as u64) < s.sentences => {
@@ -150,7 +151,7 @@ impl RunSpec {
         let k = self.heads as f64;
         let (step, members) = match self.mode {
             Mode::Stl => (1.0, 1.0),
-            Mode::Qmtl | Mode::Pta => (1.0 + 0.03 * k, 1.0),
+            Mode::Qmtl | Mode::Pta => (1.0 + 0.008 * k, 1.0),
             Mode::Ensemble => (k, k),
         };
         self.epochs as f64 * (train * step + dev * members / 3.0)

@@ -163,18 +163,6 @@ pub fn fig5(rep: &mut Rep) -> Result<Section> {
 pub fn fig7(rep: &mut Rep) -> Result<Section> {
     let mut md =
         String::from("## Figure 7: PTA and Q-MTL, model selection / averaging x 0 / 20 MLP\n\n");
-    if !rep.ctx.pta {
-        md += "Pending: this `qmtl` has no `train --mode pta` yet (issue 6).\n";
-        return Ok(Section {
-            md,
-            checks: vec![Check {
-                claim: "Figure 7: PTA grid".into(),
-                paper: "MA beats MS with 20 MLP; MS often beats MA with 0 MLP".into(),
-                ours: "–".into(),
-                verdict: "pending (no `--mode pta`)".into(),
-            }],
-        });
-    }
     let noise = rep.ctx.profile.noise.clone();
     let mut grid = Grid { rows: vec![] };
     let datasets: Vec<_> = rep.ctx.ud().cloned().collect();

@@ -258,7 +258,7 @@ pub fn claims(rep: &mut Rep) -> Vec<Claim> {
         );
     }
 
-    if ctx.pta {
+    {
         let (mut ma, mut q_pta) = (Vec::new(), Vec::new());
         let sel = |r: &Run| r.test.selected.unwrap_or(f64::NAN);
         for d in &study {
