@@ -1,8 +1,7 @@
-//! The environment a report was made in: CPU, cores, date, git revision and the
-//! `qmtl` version. No clock crate: the UTC date comes from the Unix time.
+//! The environment runs are made in: CPU, cores, date and the CPU time of
+//! children. No clock crate: the UTC date comes from the Unix time. (The git
+//! revision is the `qmtl` binary's own: see `crates/cli/build.rs`.)
 
-use std::process::Command;
-use std::sync::OnceLock;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 /// `YYYY-MM-DD HH:MM:SS UTC`.
@@ -32,35 +31,6 @@ fn civil_from_days(z: i64) -> (i64, u32, u32) {
     let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
     let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
     (yoe + era * 400 + i64::from(m <= 2), m, d)
-}
-
-/// The short git revision of the workspace, with `-dirty` when files changed.
-pub fn git_revision() -> String {
-    static REV: OnceLock<String> = OnceLock::new();
-    REV.get_or_init(|| {
-        let git = |args: &[&str]| {
-            Command::new("git")
-                .args(args)
-                .current_dir(crate::root())
-                .output()
-                .ok()
-                .filter(|o| o.status.success())
-                .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
-        };
-        match git(&["rev-parse", "--short", "HEAD"]) {
-            Some(rev) => {
-                let dirty = git(&["status", "--porcelain", "--untracked-files=no"])
-                    .is_some_and(|s| !s.is_empty());
-                if dirty {
-                    format!("{rev}-dirty")
-                } else {
-                    rev
-                }
-            }
-            None => "unknown".into(),
-        }
-    })
-    .clone()
 }
 
 pub fn cpu_model() -> String {

@@ -305,7 +305,7 @@ fn run_one(qmtl: &Path, runs_dir: &Path, job: &Job) -> Result<bool, PathBuf> {
         .ok()
         .and_then(|b| serde_json::from_slice::<super::records::Run>(&b).ok())
         .and_then(|r| r.software)
-        .map_or_else(super::env::git_revision, |s| s.git_revision);
+        .map_or_else(|| "unknown".to_string(), |s| s.git_revision);
     let meta = serde_json::json!({
         "key": serde_json::from_str::<serde_json::Value>(&job.key_json).unwrap_or_default(),
         "label": job.spec.label(),
