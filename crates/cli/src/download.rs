@@ -1,12 +1,13 @@
 //! The only network code of the project: an HTTP(S) GET of one file to disk.
 //!
-//! The body goes to `DEST.part` and is renamed to `DEST` only when complete, so a
-//! failed or interrupted download never looks like an archive. Connecting times out
+//! The body goes to a temporary file beside `DEST` (created exclusively, with an
+//! unpredictable name ending in `.part`, so a planted link is never followed) and
+//! is renamed to `DEST` only when complete, so a failed or interrupted download
+//! never looks like an archive. Connecting times out
 //! after 30 s (a machine without network fails fast with the reason); the transfer
 //! itself has no overall limit, since the UD archive is several hundred MB.
 //! Setting `QMTL_OFFLINE` to anything non-empty forbids downloads (the tests set it).
 
-use std::fs::File;
 use std::io::{Read, Write};
 use std::path::Path;
 use std::time::Duration;
@@ -35,8 +36,20 @@ pub fn download(url: &str, dest: &Path) -> anyhow::Result<()> {
     if let Some(dir) = dest.parent() {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     }
-    let part = dest.with_extension("part");
-    let mut out = File::create(&part).with_context(|| format!("creating {}", part.display()))?;
+    let dir = match dest.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let name = dest
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let mut out = tempfile::Builder::new()
+        .prefix(&format!(".{name}."))
+        .suffix(".part")
+        .tempfile_in(dir)
+        .with_context(|| format!("creating a temporary file in {}", dir.display()))?;
+    let part = out.path().to_path_buf();
     let bar = match total {
         Some(n) => ProgressBar::new(n),
         None => ProgressBar::new_spinner(),
@@ -67,12 +80,13 @@ pub fn download(url: &str, dest: &Path) -> anyhow::Result<()> {
         }
     })();
     bar.finish_and_clear();
-    if let Err(e) = copied {
-        let _ = std::fs::remove_file(&part);
-        return Err(e);
-    }
-    out.sync_all()
+    // On an error `out` is dropped, which removes the temporary file.
+    copied?;
+    out.as_file()
+        .sync_all()
         .with_context(|| format!("writing {}", part.display()))?;
-    std::fs::rename(&part, dest).with_context(|| format!("renaming {}", part.display()))?;
+    out.persist(dest)
+        .map_err(|e| e.error)
+        .with_context(|| format!("renaming {} to {}", part.display(), dest.display()))?;
     Ok(())
 }

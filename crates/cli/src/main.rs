@@ -5,7 +5,9 @@
 //! `run` function. This file holds the clap enum, the options every subcommand
 //! shares ([`Global`]), and the error policy: a user error (bad file, bad flag,
 //! missing data) is printed as one line on stderr, `qmtl: error: ...`, with the
-//! whole cause chain, and the exit status is 1 — never a panic or a backtrace.
+//! whole cause chain (each cause once), and the exit status is 1. A bug that
+//! panics prints one line too, `qmtl: internal error: ...` with where it
+//! happened, and exits with status 101 — never a backtrace.
 
 mod cmd;
 mod download;
@@ -67,7 +69,28 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    std::panic::set_hook(Box::new(|info| {
+        let what = info
+            .payload()
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| info.payload().downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "panic".into());
+        let at = info
+            .location()
+            .map(|l| format!(" (at {}:{})", l.file(), l.line()))
+            .unwrap_or_default();
+        let _ = std::io::stdout().flush();
+        eprintln!(
+            "qmtl: internal error: {}{at}; please report it",
+            what.replace('\n', " ")
+        );
+    }));
     let cli = Cli::parse();
+    // Test hook: the panic policy above is checked end to end with it.
+    if std::env::var_os("QMTL_TEST_PANIC").is_some_and(|v| v == "1") {
+        panic!("QMTL_TEST_PANIC is set");
+    }
     let result = match cli.command {
         Command::Data(args) => cmd::data::run(&cli.global, args),
         Command::Stats(args) => cmd::stats::run(&cli.global, args),
@@ -81,10 +104,28 @@ fn main() -> ExitCode {
         Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
             let _ = std::io::stdout().flush();
-            eprintln!("qmtl: error: {e:#}");
+            eprintln!("qmtl: error: {}", message(&e));
             ExitCode::FAILURE
         }
     }
+}
+
+/// The cause chain joined by `: `, leaving out a cause whose text the message
+/// already ends with (an error that prints its source, wrapped by one that
+/// names it as its source, would otherwise say "Is a directory" twice).
+fn message(e: &anyhow::Error) -> String {
+    let mut out = String::new();
+    for cause in e.chain() {
+        let text = cause.to_string();
+        if out.ends_with(&text) {
+            continue;
+        }
+        if !out.is_empty() {
+            out.push_str(": ");
+        }
+        out.push_str(&text);
+    }
+    out
 }
 
 /// `qmtl stats ... | head` closes stdout early; that is not an error.

@@ -45,15 +45,15 @@ mod transform;
 mod vocab;
 
 pub use embeddings::Embeddings;
-pub use encode::Encoded;
+pub use encode::{Encoded, CHAR_WINDOW};
 pub use error::{Error, Result};
 pub use read::{detect_format, parse_corpus, read_corpus};
 pub use registry::{DataRoots, Dataset, Registry, Split, Task};
-pub use score::{is_chunk_tagset, score_files, Score, Scorer};
+pub use score::{is_chunk_tagset, not_iob, score_files, NotIob, Score, Scorer};
 pub use sentence::{Corpus, Format, Sentence};
 pub use stats::Stats;
 pub use tokenize::{TextSentence, Token, Tokenizer};
 pub use transform::{
     hash_key, splitmix64, train_fraction, train_fraction_len, LabelNoise, NoiseMode, WordDropout,
 };
-pub use vocab::{Index, Vocab, BOW, EOW, UNK};
+pub use vocab::{Index, TagOverlap, Vocab, BOW, EOW, UNK};

@@ -116,6 +116,23 @@ impl Index {
     }
 }
 
+/// Tokens whose gold tag the tag index knows, of all tokens ([`Vocab::tag_overlap`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TagOverlap {
+    pub known: usize,
+    pub total: usize,
+    /// Tags the index does not have, with their counts, most frequent first.
+    pub unknown: Vec<(String, usize)>,
+}
+
+impl TagOverlap {
+    /// True when fewer than half of the tokens carry a known tag: the file and
+    /// the model most likely belong to different tasks or tag sets.
+    pub fn is_low(&self) -> bool {
+        self.total > 0 && 2 * self.known < self.total
+    }
+}
+
 /// The three indices of a tagger plus the training counts of every word id.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Vocab {
@@ -186,6 +203,33 @@ impl Vocab {
     /// Tag id; `None` for a tag never seen in training.
     pub fn tag_id(&self, t: &str) -> Option<usize> {
         self.tags.get(t)
+    }
+
+    /// How the gold tags of `sentences` overlap with the tag index: a model
+    /// scored on a file of another tag set (POS tags against an NER model)
+    /// scores 0 without anything being wrong with either, so callers warn.
+    pub fn tag_overlap(&self, sentences: &[Sentence]) -> TagOverlap {
+        let mut known = 0;
+        let mut total = 0;
+        let mut unknown: HashMap<&str, usize> = HashMap::new();
+        for t in sentences.iter().flat_map(|s| &s.tags) {
+            total += 1;
+            if self.tags.get(t).is_some() {
+                known += 1;
+            } else {
+                *unknown.entry(t).or_default() += 1;
+            }
+        }
+        let mut unknown: Vec<(String, usize)> = unknown
+            .into_iter()
+            .map(|(t, n)| (t.to_string(), n))
+            .collect();
+        unknown.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        TagOverlap {
+            known,
+            total,
+            unknown,
+        }
     }
 
     /// Training count of word `id` (0 for UNK and embedding-only words).

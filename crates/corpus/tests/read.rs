@@ -193,6 +193,16 @@ fn files_without_sentences_are_errors() {
     let err = parse("# only a comment\n", Some(Format::Conllu)).unwrap_err();
     assert!(matches!(err, Error::NoSentences { .. }), "{err:?}");
     assert_eq!(parse("# NN\n", None).unwrap().sentences[0].words, vec!["#"]);
+    // Issue 12: CoNLL-U comments alone are a file without sentences, not a
+    // column file of `#` tokens: by their `# key = value` form, or by the name.
+    let only = "# sent_id = 1\n# text = Hello world\n\n";
+    let err = parse(only, None).unwrap_err();
+    assert!(err.to_string().contains("only comment"), "{err}");
+    let err = parse_corpus(b"# NN\n", Path::new("x.conllu"), None).unwrap_err();
+    assert!(
+        err.to_string().starts_with("x.conllu:1: no sentences"),
+        "{err}"
+    );
 }
 
 #[test]

@@ -172,6 +172,24 @@ fn plan_then_unpack_a_tgz_into_a_fresh_root() {
         .collect();
     members.insert(0, ("ud-treebanks-v2.2/UD_Other/x.conllu", "not wanted"));
     let archive = tgz(dir.path(), &members);
+    // eu has no checksum: its training file must have Table 1's statistics,
+    // and this tiny one does not, so it is refused and not installed.
+    assert!(files[0].table1.is_some() && files[1].table1.is_none());
+    let err = unpack(&archive, files).unwrap_err().to_string();
+    assert!(
+        err.contains("Table 1 of the paper says 5369/19222/72974"),
+        "{err}"
+    );
+    assert!(!files[0].dest.exists());
+    let files: Vec<Wanted> = files
+        .iter()
+        .cloned()
+        .map(|mut w| {
+            w.table1 = None;
+            w
+        })
+        .collect();
+    let files = &files;
     let written = unpack(&archive, files).unwrap();
     assert_eq!(written.len(), 3);
     assert!(written
@@ -203,6 +221,7 @@ fn wanted(dest: &Path, member: &str, sha256: Option<String>) -> Wanted {
         member: member.into(),
         dest: dest.join(member),
         sha256,
+        table1: None,
     }
 }
 

@@ -91,3 +91,78 @@ fn vocab_survives_a_json_round_trip() {
     assert_eq!(back.tag_id("X"), Some(3));
     assert_eq!(back.word_counts, v.word_counts);
 }
+
+/// `[BOW, every character, EOW]`, the encoding without a length cap.
+fn uncapped(v: &Vocab, word: &str) -> Vec<usize> {
+    let mut ids = vec![BOW];
+    ids.extend(word.chars().map(|c| v.char_id(c)));
+    ids.push(EOW);
+    ids
+}
+
+#[test]
+fn the_character_cap_changes_only_words_longer_than_it() {
+    // Issue 12: memory grew by ~7.6 KB per character of a single word. The
+    // character BiLSTM now reads the first and last CHAR_WINDOW characters.
+    use corpus::CHAR_WINDOW;
+    let train = vec![Sentence::from_pairs(&[("abcé漢", "X")])];
+    let v = Vocab::build(&train);
+    let alphabet: Vec<char> = "abcé漢z".chars().collect();
+    let word = |n: usize| -> String { (0..n).map(|i| alphabet[(i * 7 + i / 3) % 6]).collect() };
+    for n in (0..=2 * CHAR_WINDOW).chain([2 * CHAR_WINDOW + 1, 1000, 100_000]) {
+        let w = word(n);
+        let got = v.encode_chars(&w);
+        if n <= 2 * CHAR_WINDOW {
+            assert_eq!(
+                got,
+                uncapped(&v, &w),
+                "a word of {n} characters is read whole"
+            );
+        } else {
+            let all = uncapped(&v, &w);
+            let mut want = all[..=CHAR_WINDOW].to_vec();
+            want.extend_from_slice(&all[all.len() - 1 - CHAR_WINDOW..]);
+            assert_eq!(got, want, "{n} characters: first and last {CHAR_WINDOW}");
+            assert_eq!(got.len(), 2 * CHAR_WINDOW + 2);
+        }
+    }
+}
+
+#[test]
+fn no_token_of_the_local_data_reaches_the_character_cap() {
+    // The published grid is computed with uncapped words: the cap must not
+    // change any token of the data in ../shared/data.
+    use corpus::{DataRoots, Registry, Split};
+    let roots = DataRoots::discover(None);
+    let (mut files, mut longest) = (0, 0);
+    for ds in &Registry::builtin().datasets {
+        if ds.locate(&roots).is_err() {
+            continue;
+        }
+        for split in Split::ALL {
+            let c = ds.read(split, &roots).unwrap();
+            let v = Vocab::build(&c.sentences);
+            for w in c.sentences.iter().flat_map(|s| &s.words) {
+                longest = longest.max(w.chars().count());
+                assert_eq!(v.encode_chars(w), uncapped(&v, w), "{w}");
+            }
+            files += 1;
+        }
+    }
+    if files == 0 {
+        use std::io::Write;
+        let _ = writeln!(
+            std::io::stderr(),
+            "skipped: character cap on the data: no dataset found"
+        );
+        assert!(
+            std::env::var_os("QMTL_REQUIRE_DATA").is_none(),
+            "QMTL_REQUIRE_DATA is set"
+        );
+        return;
+    }
+    assert!(
+        longest <= 2 * corpus::CHAR_WINDOW,
+        "longest token: {longest}"
+    );
+}

@@ -50,9 +50,50 @@ pub struct Prediction {
     pub heads: Vec<Vec<usize>>,
 }
 
+/// The longest stretch of tokens read as one sequence at inference. A longer
+/// "sentence" (a megabyte line of plain text, say) is tagged in consecutive
+/// windows of this many tokens, each read as a sentence of its own, so memory
+/// stays bounded by the window instead of growing with the line. The paper's
+/// data has no sentence longer than 1238 tokens (`conll2002/esp.train`), so
+/// this changes nothing there; training reads sentences whole.
+pub const MAX_SEQUENCE: usize = 4096;
+
 /// Predicts with every head of every member (`members` are the taggers of
-/// an ensemble, or the single Q-MTL/STL tagger).
+/// an ensemble, or the single Q-MTL/STL tagger); sentences longer than
+/// [`MAX_SEQUENCE`] tokens are read in windows.
 pub fn predict(members: &[Tagger], tape: &mut Tape<f32>, x: &Encoded) -> Prediction {
+    if x.len() <= MAX_SEQUENCE {
+        return predict_whole(members, tape, x);
+    }
+    let mut out: Option<Prediction> = None;
+    let mut at_char = 0;
+    for start in (0..x.len()).step_by(MAX_SEQUENCE) {
+        let end = (start + MAX_SEQUENCE).min(x.len());
+        let chars: usize = x.char_lens[start..end].iter().sum();
+        let window = Encoded {
+            words: x.words[start..end].to_vec(),
+            chars: x.chars[at_char..at_char + chars].to_vec(),
+            char_lens: x.char_lens[start..end].to_vec(),
+            tags: x.tags[start..end].to_vec(),
+        };
+        at_char += chars;
+        let p = predict_whole(members, tape, &window);
+        match &mut out {
+            None => out = Some(p),
+            Some(o) => {
+                o.tags.extend(p.tags);
+                o.prob.extend(p.prob);
+                o.agree.extend(p.agree);
+                for (h, ph) in o.heads.iter_mut().zip(p.heads) {
+                    h.extend(ph);
+                }
+            }
+        }
+    }
+    out.expect("a long sentence has windows")
+}
+
+fn predict_whole(members: &[Tagger], tape: &mut Tape<f32>, x: &Encoded) -> Prediction {
     let n = x.len();
     let tags = members[0].sizes.tags;
     if n == 0 {

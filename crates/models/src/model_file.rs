@@ -74,6 +74,11 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// Lower-case hex SHA-256 of `bytes` (as `run.json` names a model file).
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex(&Sha256::digest(bytes))
+}
+
 impl ModelFile {
     /// Serialises to bytes.
     pub fn to_bytes(&self) -> Vec<u8> {

@@ -317,3 +317,41 @@ fn pretrained_vectors_fill_the_rows_they_cover() {
     let e = models::train::load_embeddings(&mut m, &vocab, &emb).unwrap_err();
     assert!(e.to_string().contains("8-dimensional"), "{e}");
 }
+
+#[test]
+fn a_sentence_longer_than_the_window_is_tagged_window_by_window() {
+    // Issue 12: a megabyte line became one sequence and one huge allocation.
+    // Beyond MAX_SEQUENCE tokens, each window is tagged as its own sentence.
+    use models::eval::MAX_SEQUENCE;
+    let cfg = small(Mode::Qmtl, 2, 1);
+    let (members, _, vocab) = run(&cfg, 1);
+    let n = 2 * MAX_SEQUENCE + 5;
+    let pool = toy(50, 3);
+    let (mut words, mut tags) = (Vec::new(), Vec::new());
+    for s in pool.iter().cycle() {
+        if words.len() >= n {
+            break;
+        }
+        words.extend(s.words.iter().cloned());
+        tags.extend(s.tags.iter().cloned());
+    }
+    words.truncate(n);
+    tags.truncate(n);
+    let long = corpus::Sentence::new(words.clone(), tags.clone());
+    let mut tape = autograd::Tape::new();
+    let enc = |s: &corpus::Sentence| models::Encoded::from(&vocab.encode(s));
+    let whole = models::predict(&members, &mut tape, &enc(&long));
+    assert_eq!(whole.tags.len(), n);
+    let mut parts = Vec::new();
+    for start in (0..n).step_by(MAX_SEQUENCE) {
+        let end = (start + MAX_SEQUENCE).min(n);
+        let s = corpus::Sentence::new(words[start..end].to_vec(), tags[start..end].to_vec());
+        let p = models::predict(&members, &mut tape, &enc(&s));
+        parts.extend(p.tags);
+    }
+    assert_eq!(whole.tags, parts);
+    // A sentence within the window is read whole, as before.
+    let short = &pool[0];
+    let p = models::predict(&members, &mut tape, &enc(short));
+    assert_eq!(p.tags.len(), short.len());
+}

@@ -244,13 +244,11 @@ fn fetch_cmd(roots: &DataRoots, args: FetchArgs) -> anyhow::Result<()> {
     for name in &plan.present {
         writeln!(err, "{name}: already present")?;
     }
-    let mut failed: Vec<String> = Vec::new();
     for sp in &plan.sources {
         if let Err(e) = fetch_source(sp, &args.archive, &dest, &mut err) {
             let names = dataset_names(sp);
             writeln!(err, "{names}: {e:#}")?;
             write!(err, "{}", manual_hint(sp))?;
-            failed.push(names);
         }
     }
     for (name, folder) in &plan.manual {
@@ -265,12 +263,18 @@ fn fetch_cmd(roots: &DataRoots, args: FetchArgs) -> anyhow::Result<()> {
             file_name(&ds.test.path),
             folder.display()
         )?;
-        failed.push(name.clone());
     }
-    if !failed.is_empty() {
+    // What is missing now, looked up again: a source that failed for one of
+    // its datasets may have installed the others.
+    let missing: Vec<&str> = datasets
+        .iter()
+        .filter(|ds| ds.locate(roots).is_err())
+        .map(|ds| ds.name.as_str())
+        .collect();
+    if !missing.is_empty() {
         bail!(
             "still missing: {} (see the messages above for where to put them)",
-            failed.join(", ")
+            missing.join(", ")
         );
     }
     Ok(())

@@ -38,6 +38,7 @@ pub fn run(_g: &Global, a: EvalArgs) -> Result<()> {
     let model = ModelFile::load(&a.model)?;
     let test = read_corpus(&a.test, a.format.map(Into::into))?;
     let vocab = &model.vocab;
+    super::warn_tag_overlap(vocab, &test);
     let metric = a
         .metric
         .map(Metric::from)

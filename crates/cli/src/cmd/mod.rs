@@ -27,3 +27,38 @@ impl From<FormatArg> for corpus::Format {
         }
     }
 }
+
+/// Warns on stderr when few of the file's gold tags are tags the model knows
+/// (a POS model scored on NER data scores 0 and nothing else would say why).
+pub fn warn_tag_overlap(vocab: &corpus::Vocab, file: &corpus::Corpus) {
+    let o = vocab.tag_overlap(&file.sentences);
+    if !o.is_low() {
+        return;
+    }
+    let list = |tags: &mut dyn Iterator<Item = &str>| {
+        let v: Vec<&str> = tags.take(8).collect();
+        v.join(" ")
+    };
+    eprintln!(
+        "qmtl: warning: {}: only {} of {} tokens ({:.1}%) have a tag the model knows; \
+         the file's tags include {} while the model's are {}: wrong file or wrong model?",
+        file.path.display(),
+        o.known,
+        o.total,
+        100.0 * o.known as f64 / o.total as f64,
+        list(&mut o.unknown.iter().map(|(t, _)| t.as_str())),
+        list(&mut vocab.tags.names().iter().map(String::as_str)),
+    );
+}
+
+/// Warns on stderr, naming the file and line, when one tag keeps a tag set
+/// that has entity tags from being scored as one (no entity F1).
+pub fn warn_not_iob(file: &corpus::Corpus) -> bool {
+    match corpus::not_iob(&file.sentences, &file.path) {
+        Some(why) => {
+            eprintln!("qmtl: warning: {why}");
+            true
+        }
+        None => false,
+    }
+}

@@ -44,6 +44,9 @@ pub fn run(_global: &Global, args: ScoreArgs) -> anyhow::Result<()> {
     let format = args.format.map(Into::into);
     let gold = read_corpus(&args.gold, format)?;
     let pred = read_corpus(&args.pred, format)?;
+    if args.chunks.is_none() {
+        super::warn_not_iob(&gold);
+    }
     let score = score_files(&gold, &pred, args.chunks)?;
     let mut out = std::io::stdout().lock();
     if args.json {

@@ -26,6 +26,30 @@ pub fn read_corpus(path: impl AsRef<Path>, format: Option<Format>) -> Result<Cor
 /// Parses the bytes of a corpus file; `path` is used in messages and kept in the result.
 pub fn parse_corpus(bytes: &[u8], path: &Path, format: Option<Format>) -> Result<Corpus> {
     let text = decode(bytes, path)?;
+    if format.is_none() {
+        let mut content = lines(text).filter(|(_, l)| !l.is_empty()).peekable();
+        let conllu_name = path
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("conllu"));
+        if let Some(&(first, _)) = content.peek() {
+            let (mut comments, mut metadata) = (true, false);
+            for (_, l) in content {
+                comments &= l.starts_with('#');
+                metadata |= l.starts_with('#') && l.contains(" = ");
+            }
+            if comments && (conllu_name || metadata) {
+                // Comments only, in a `.conllu` file or in CoNLL-U's `# key =
+                // value` form: a CoNLL-U file without sentences, not a column
+                // file whose `#` lines would become tokens (`# NN` in a column
+                // file is still the word `#`).
+                return Err(Error::Malformed {
+                    path: path.into(),
+                    line: first,
+                    message: "no sentences: the file holds only comment (#) lines".into(),
+                });
+            }
+        }
+    }
     let format = format.unwrap_or_else(|| detect_format(text));
     let sentences = match format {
         Format::Conllu => conllu::parse(text, path)?,
@@ -43,7 +67,9 @@ pub fn parse_corpus(bytes: &[u8], path: &Path, format: Option<Format>) -> Result
 
 /// Guesses the format from the first line that is neither blank nor a `#` comment:
 /// ten tab-separated fields with a CoNLL-U ID (`7`, `3-4`, `8.1`) in the first
-/// means CoNLL-U, anything else is a column file.
+/// means CoNLL-U, anything else is a column file (so is an input without such a
+/// line; [`parse_corpus`] rejects a `.conllu` file, or a file of `# key = value`
+/// lines, that has nothing but comments, rather than read them as tokens).
 pub fn detect_format(text: &str) -> Format {
     let first = lines(text)
         .map(|(_, l)| l)

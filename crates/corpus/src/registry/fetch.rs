@@ -5,9 +5,12 @@
 //! and where they go; [`unpack`] extracts exactly those members from a local
 //! `.tgz` or `.zip` (recognised by magic bytes) into a data root, hashing each
 //! while it is written. A member whose SHA-256 is known and differs is deleted and
-//! reported; members are written to a temporary name and renamed only when complete,
-//! so an interrupted run never leaves a half file that looks present. Destination
-//! paths come from the manifest, never from names inside the archive.
+//! reported; members are written to a temporary file (created exclusively, with an
+//! unpredictable name, in the destination's folder) and renamed only when complete,
+//! so an interrupted run never leaves a half file that looks present and a planted
+//! link is never followed. Destination paths come from the manifest, never from
+//! names inside the archive, and a wanted member that is a link (symbolic or hard)
+//! rather than a regular file is refused: its data would be empty.
 
 use std::fs::File;
 use std::io::{BufReader, Read, Write};
@@ -18,6 +21,9 @@ use sha2::{Digest, Sha256};
 
 use super::{DataRoots, Dataset, Registry, Source, Split};
 use crate::error::{Error, Result};
+use crate::read::read_corpus;
+use crate::sentence::Format;
+use crate::stats::Stats;
 
 /// One file to extract.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -29,6 +35,10 @@ pub struct Wanted {
     /// Where it goes.
     pub dest: PathBuf,
     pub sha256: Option<String>,
+    /// Without a checksum: the statistics the file must have (Table 1 of the
+    /// paper, training files only) and its format; a file that differs is not
+    /// installed.
+    pub table1: Option<(Stats, Format)>,
 }
 
 /// The missing files of one source.
@@ -96,6 +106,10 @@ pub fn plan(
                 member: format!("{prefix}{rest}"),
                 dest: dest.join(&entry.path),
                 sha256: entry.sha256.clone(),
+                table1: match (split, entry.sha256.is_none(), ds.table1) {
+                    (Split::Train, true, Some(t)) => Some((t, ds.format)),
+                    _ => None,
+                },
             });
         }
     }
@@ -140,11 +154,37 @@ fn unpack_tgz(archive: &Path, wanted: &[Wanted]) -> Result<Vec<Unpacked>> {
         let name = entry.path().map_err(err)?.to_string_lossy().into_owned();
         let name = name.strip_prefix("./").unwrap_or(&name);
         if let Some(w) = wanted.iter().find(|w| w.member == name) {
+            let kind = entry.header().entry_type();
+            if !kind.is_file() {
+                let target = entry
+                    .link_name()
+                    .ok()
+                    .flatten()
+                    .map(|t| format!(" to `{}`", t.to_string_lossy()))
+                    .unwrap_or_default();
+                return Err(Error::Archive {
+                    path: archive.into(),
+                    message: format!(
+                        "member `{}` is not a regular file but a {}{target}; refusing to install it",
+                        w.member,
+                        kind_name(kind)
+                    ),
+                });
+            }
             done.push(write_verified(&mut entry, w, archive)?);
         }
     }
     check_all_found(archive, wanted, &done)?;
     Ok(done)
+}
+
+fn kind_name(kind: tar::EntryType) -> &'static str {
+    match kind {
+        tar::EntryType::Symlink => "symbolic link",
+        tar::EntryType::Link => "hard link",
+        tar::EntryType::Directory => "directory",
+        _ => "special entry",
+    }
 }
 
 fn unpack_zip(archive: &Path, wanted: &[Wanted]) -> Result<Vec<Unpacked>> {
@@ -157,7 +197,23 @@ fn unpack_zip(archive: &Path, wanted: &[Wanted]) -> Result<Vec<Unpacked>> {
     let mut done = Vec::new();
     for w in wanted {
         match zip.by_name(&w.member) {
-            Ok(mut member) => done.push(write_verified(&mut member, w, archive)?),
+            Ok(mut member) => {
+                if member.is_symlink() || member.is_dir() {
+                    return Err(Error::Archive {
+                        path: archive.into(),
+                        message: format!(
+                            "member `{}` is not a regular file but a {}; refusing to install it",
+                            w.member,
+                            if member.is_dir() {
+                                "directory"
+                            } else {
+                                "symbolic link"
+                            }
+                        ),
+                    });
+                }
+                done.push(write_verified(&mut member, w, archive)?)
+            }
             Err(zip::result::ZipError::FileNotFound) => {}
             Err(e) => return Err(err(e)),
         }
@@ -188,53 +244,70 @@ fn check_all_found(archive: &Path, wanted: &[Wanted], done: &[Unpacked]) -> Resu
 fn write_verified(reader: &mut impl Read, w: &Wanted, archive: &Path) -> Result<Unpacked> {
     let dir = w.dest.parent().expect("destination has a folder");
     std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
-    let tmp = w.dest.with_extension("part");
-    let result = (|| {
-        let mut out = File::create(&tmp).map_err(|e| Error::io(&tmp, e))?;
-        let mut hasher = Sha256::new();
-        let mut buf = vec![0u8; 1 << 16];
-        loop {
-            let n = reader.read(&mut buf).map_err(|e| Error::Archive {
-                path: archive.into(),
-                message: format!("reading `{}`: {e}", w.member),
-            })?;
-            if n == 0 {
-                break;
-            }
-            hasher.update(&buf[..n]);
-            out.write_all(&buf[..n]).map_err(|e| Error::io(&tmp, e))?;
+    let file_name = w
+        .dest
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let mut out = tempfile::Builder::new()
+        .prefix(&format!(".{file_name}."))
+        .suffix(".part")
+        .tempfile_in(dir)
+        .map_err(|e| Error::io(dir, e))?;
+    let tmp = out.path().to_path_buf();
+    let mut hasher = Sha256::new();
+    let mut buf = vec![0u8; 1 << 16];
+    loop {
+        let n = reader.read(&mut buf).map_err(|e| Error::Archive {
+            path: archive.into(),
+            message: format!("reading `{}`: {e}", w.member),
+        })?;
+        if n == 0 {
+            break;
         }
-        out.sync_all().map_err(|e| Error::io(&tmp, e))?;
-        let sha256: String = hasher
-            .finalize()
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
-        if let Some(expected) = &w.sha256 {
-            if !expected.eq_ignore_ascii_case(&sha256) {
-                return Err(Error::Checksum {
-                    path: w.dest.clone(),
-                    expected: expected.clone(),
-                    actual: sha256,
-                });
-            }
-        }
-        Ok(sha256)
-    })();
-    match result {
-        Ok(sha256) => {
-            std::fs::rename(&tmp, &w.dest).map_err(|e| Error::io(&w.dest, e))?;
-            Ok(Unpacked {
-                dest: w.dest.clone(),
-                verified: w.sha256.is_some(),
-                sha256,
-            })
-        }
-        Err(e) => {
-            let _ = std::fs::remove_file(&tmp);
-            Err(e)
+        hasher.update(&buf[..n]);
+        out.write_all(&buf[..n]).map_err(|e| Error::io(&tmp, e))?;
+    }
+    out.as_file().sync_all().map_err(|e| Error::io(&tmp, e))?;
+    let sha256: String = hasher
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    if let Some(expected) = &w.sha256 {
+        if !expected.eq_ignore_ascii_case(&sha256) {
+            // Dropping `out` removes the temporary file.
+            return Err(Error::Checksum {
+                path: w.dest.clone(),
+                expected: expected.clone(),
+                actual: sha256,
+            });
         }
     }
+    if let Some((expected, format)) = w.table1 {
+        let found = read_corpus(&tmp, Some(format))
+            .ok()
+            .map(|c| Stats::of(&c.sentences));
+        if found != Some(expected) {
+            let found = found.map_or("a file that does not parse".into(), |f| {
+                format!("{}/{}/{}", f.sentences, f.word_forms, f.tokens)
+            });
+            return Err(Error::Archive {
+                path: archive.into(),
+                message: format!(
+                    "`{}` is not the paper's file, so it is not installed: sentences/word forms/tokens {found}, Table 1 of the paper says {}/{}/{}",
+                    w.member, expected.sentences, expected.word_forms, expected.tokens
+                ),
+            });
+        }
+    }
+    out.persist(&w.dest)
+        .map_err(|e| Error::io(&w.dest, e.error))?;
+    Ok(Unpacked {
+        dest: w.dest.clone(),
+        verified: w.sha256.is_some(),
+        sha256,
+    })
 }
 
 impl Registry {

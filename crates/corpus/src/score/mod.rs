@@ -32,6 +32,59 @@ pub fn is_chunk_tagset<'a>(tags: impl IntoIterator<Item = &'a str>) -> bool {
     any_entity
 }
 
+/// Why tags that look like an entity tag set are not one: the first tag that is
+/// neither `O` nor `B|I|E|S-TYPE`, and where it is. It decides that the tags are
+/// scored as plain labels (accuracy, no entity F1), so it is worth naming.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NotIob {
+    pub tag: String,
+    pub path: std::path::PathBuf,
+    /// 1-based line of the tag in `path` (0 when unknown).
+    pub line: usize,
+}
+
+impl std::fmt::Display for NotIob {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{}:{}: tag `{}` is not an IOB tag (O, or B-, I-, E-, S- with a type), so the \
+             tags are scored as plain labels (accuracy, no entity F1)",
+            self.path.display(),
+            self.line,
+            self.tag
+        )
+    }
+}
+
+/// The tag that keeps `sentences` (read from `path`) from being an IOB tag set
+/// although some of their tags are entity tags; `None` for a clean IOB set and
+/// for tag sets without any entity tag (POS tags).
+pub fn not_iob(sentences: &[crate::Sentence], path: &std::path::Path) -> Option<NotIob> {
+    let is_entity = |t: &str| matches!(t.split_once('-'), Some((p, ty)) if matches!(p, "B" | "I" | "E" | "S") && !ty.is_empty());
+    let mut breaker = None;
+    let mut any_entity = false;
+    for s in sentences {
+        for (i, t) in s.tags.iter().enumerate() {
+            if t == "O" {
+                continue;
+            }
+            if is_entity(t) {
+                any_entity = true;
+            } else if breaker.is_none() {
+                breaker = Some(NotIob {
+                    tag: t.clone(),
+                    path: path.to_path_buf(),
+                    line: s.line(i).unwrap_or(0),
+                });
+            }
+            if any_entity && breaker.is_some() {
+                return breaker;
+            }
+        }
+    }
+    None
+}
+
 /// Token accuracy and, when asked for, chunk counts of a set of predictions.
 #[derive(Debug, Clone, Default)]
 pub struct Scorer {

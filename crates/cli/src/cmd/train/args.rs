@@ -148,6 +148,40 @@ impl From<MetricArg> for Metric {
     }
 }
 
+/// The largest `--threads`: more than any machine here has cores; a typo such
+/// as 100000 would otherwise spawn threads for minutes before failing.
+pub(super) const MAX_THREADS: usize = 256;
+
+/// Every size option in its range, as one-line errors: a size of 0 would fail
+/// deep in the engine, and an absurd one would try to allocate it.
+fn check_sizes(a: &TrainArgs, heads: usize) -> Result<()> {
+    let range = |name: &str, v: usize, lo: usize, hi: usize| -> Result<()> {
+        if v < lo || v > hi {
+            bail!("{name} must be between {lo} and {hi}, got {v}");
+        }
+        Ok(())
+    };
+    range("--heads", heads, 1, 1000)?;
+    range("--epochs", a.epochs, 1, 100_000)?;
+    range("--word-dim", a.word_dim, 1, 4096)?;
+    if let Some(d) = a.mlp {
+        range("--mlp", d, 0, 4096)?;
+    }
+    if let Some(t) = a.threads {
+        range("--threads", t, 1, MAX_THREADS)?;
+    }
+    if let Some(n) = a.max_sentences {
+        range("--max-sentences", n, 1, usize::MAX)?;
+    }
+    range(
+        "--pta-updates-per-epoch",
+        a.pta.pta_updates_per_epoch,
+        0,
+        100_000,
+    )?;
+    Ok(())
+}
+
 pub(super) fn config(a: &TrainArgs) -> Result<TrainConfig> {
     let mode = match a.mode {
         ModeArg::Stl => Mode::Stl,
@@ -163,9 +197,7 @@ pub(super) fn config(a: &TrainArgs) -> Result<TrainConfig> {
         (_, Some(0)) => bail!("--heads must be at least 1"),
         (_, k) => k.unwrap_or(10),
     };
-    if a.epochs == 0 {
-        bail!("--epochs must be at least 1");
-    }
+    check_sizes(a, heads)?;
     if !(a.learning_rate > 0.0 && a.learning_rate.is_finite()) {
         bail!(
             "--learning-rate must be a positive number, got {}",

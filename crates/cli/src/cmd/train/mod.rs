@@ -6,7 +6,7 @@
 use std::path::Path;
 
 use anyhow::{bail, Context, Result};
-use corpus::{read_corpus, Corpus, Embeddings, Registry, Split, Vocab};
+use corpus::{parse_corpus, Corpus, Embeddings, Registry, Split, Vocab};
 use models::config::Sizes;
 use models::pta::best_head;
 use models::train::{load_embeddings, EpochReport};
@@ -19,51 +19,99 @@ use args::config;
 pub use args::{MetricArg, TrainArgs};
 
 use crate::cmd::progress::Bars;
-use crate::cmd::FormatArg;
 use crate::Global;
 use corpus::registry::sha256_file;
 
-/// The three files of a run, read.
+/// The three files of a run, read, each with the SHA-256 of the bytes parsed.
 struct Files {
     train: Corpus,
     dev: Corpus,
     test: Option<Corpus>,
+    /// SHA-256 of train, dev and test, in that order, of exactly what was parsed.
+    sha256: [Option<String>; 3],
 }
 
-fn read(path: &Path, format: Option<FormatArg>) -> Result<Corpus> {
-    Ok(read_corpus(path, format.map(Into::into))?)
+/// Reads and parses `path`, returning the corpus and the SHA-256 of the bytes
+/// parsed (not of the file as it may be later: what was trained on is recorded).
+fn read(path: &Path, format: Option<corpus::Format>) -> Result<(Corpus, String)> {
+    let bytes = std::fs::read(path).map_err(|e| corpus::Error::io(path, e))?;
+    let sha = models::model_file::sha256_hex(&bytes);
+    Ok((parse_corpus(&bytes, path, format)?, sha))
 }
 
 fn files(g: &Global, a: &TrainArgs) -> Result<Files> {
-    if let Some(name) = &a.dataset {
-        let ds = Registry::builtin().get(name)?;
-        let roots = g.roots();
-        return Ok(Files {
-            train: ds.read(Split::Train, &roots)?,
-            dev: ds.read(Split::Dev, &roots)?,
-            test: Some(ds.read(Split::Test, &roots)?),
-        });
-    }
-    let (train, dev) = (
-        a.train.as_ref().expect("clap requires it"),
-        a.dev.as_ref().expect("clap requires it"),
-    );
+    let (train, dev, test, format) = match &a.dataset {
+        Some(name) => {
+            let ds = Registry::builtin().get(name)?;
+            let roots = g.roots();
+            (
+                ds.path(Split::Train, &roots)?,
+                ds.path(Split::Dev, &roots)?,
+                Some(ds.path(Split::Test, &roots)?),
+                Some(ds.format),
+            )
+        }
+        None => (
+            a.train.clone().expect("clap requires it"),
+            a.dev.clone().expect("clap requires it"),
+            a.test.clone(),
+            a.format.map(Into::into),
+        ),
+    };
+    let (train, train_sha) = read(&train, format)?;
+    let (dev, dev_sha) = read(&dev, format)?;
+    let (test, test_sha) = match test {
+        Some(t) => {
+            let (c, sha) = read(&t, format)?;
+            (Some(c), Some(sha))
+        }
+        None => (None, None),
+    };
     Ok(Files {
-        train: read(train, a.format)?,
-        dev: read(dev, a.format)?,
-        test: a.test.as_deref().map(|t| read(t, a.format)).transpose()?,
+        train,
+        dev,
+        test,
+        sha256: [Some(train_sha), Some(dev_sha), test_sha],
     })
 }
 
+/// The outermost folder that creating `out` would make, if any: removed again
+/// when the run fails before it wrote anything there.
+fn first_missing_ancestor(out: &Path) -> Option<std::path::PathBuf> {
+    let mut missing = None;
+    for p in out.ancestors() {
+        if p.as_os_str().is_empty() || p.exists() {
+            break;
+        }
+        missing = Some(p.to_path_buf());
+    }
+    missing
+}
+
 pub fn run(g: &Global, a: TrainArgs) -> Result<()> {
-    let cfg = config(&a)?;
+    let created = first_missing_ancestor(&a.out);
+    let result = train(g, &a);
+    if let (Err(_), Some(top)) = (&result, created) {
+        // A failed run leaves no empty folder behind (a checkpoint is kept:
+        // remove_dir only removes empty folders).
+        for p in a.out.ancestors() {
+            if std::fs::remove_dir(p).is_err() || p == top {
+                break;
+            }
+        }
+    }
+    result
+}
+
+fn train(g: &Global, a: &TrainArgs) -> Result<()> {
+    let cfg = config(a)?;
     let threads = a.threads.unwrap_or(0);
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
         .build()
         .context("starting the worker threads")?;
     std::fs::create_dir_all(&a.out).with_context(|| format!("creating {}", a.out.display()))?;
-    let mut f = files(g, &a)?;
+    let mut f = files(g, a)?;
     if let Some(n) = a.max_sentences {
         if n == 0 {
             bail!("--max-sentences must be at least 1");
@@ -77,7 +125,11 @@ pub fn run(g: &Global, a: TrainArgs) -> Result<()> {
     }
     let train = corpus::train_fraction(&f.train.sentences, cfg.train_fraction)?;
     let mut vocab = Vocab::build(train);
-    let embeddings = a.embeds.as_deref().map(Embeddings::load).transpose()?;
+    let embeddings = a.embeds.as_deref().map(read_embeddings).transpose()?;
+    let (embeddings, embeddings_sha) = match embeddings {
+        Some((e, sha)) => (Some(e), Some(sha)),
+        None => (None, None),
+    };
     if let Some(e) = &embeddings {
         vocab.add_embedding_words(e);
     }
@@ -85,6 +137,16 @@ pub fn run(g: &Global, a: TrainArgs) -> Result<()> {
         .metric
         .map(Metric::from)
         .unwrap_or_else(|| Metric::for_tags(vocab.tags.names().iter().map(String::as_str)));
+    if a.metric.is_none() {
+        // The tag that decided against entity F1, if one did, by file and line.
+        if let Some(why) = corpus::not_iob(train, &f.train.path) {
+            eprintln!("qmtl: warning: {why}");
+        }
+    }
+    super::warn_tag_overlap(&vocab, &f.dev);
+    if let Some(t) = &f.test {
+        super::warn_tag_overlap(&vocab, t);
+    }
     let say = |msg: String| {
         if !a.quiet {
             eprintln!("{msg}");
@@ -124,19 +186,16 @@ pub fn run(g: &Global, a: TrainArgs) -> Result<()> {
     // What the run is: its configuration and the SHA-256 of its files, hashed
     // now, right after they were read.
     let mut config_json = serde_json::to_value(&cfg)?;
-    let file_json = |c: &Corpus| -> Result<serde_json::Value> {
-        Ok(json!({"path": c.path, "sha256": sha256_file(&c.path)?}))
-    };
-    config_json["train_file"] = file_json(&f.train)?;
-    config_json["dev_file"] = file_json(&f.dev)?;
+    let file_json = |c: &Corpus, sha: &Option<String>| json!({"path": c.path, "sha256": sha});
+    config_json["train_file"] = file_json(&f.train, &f.sha256[0]);
+    config_json["dev_file"] = file_json(&f.dev, &f.sha256[1]);
     config_json["test_file"] = f
         .test
         .as_ref()
-        .map(file_json)
-        .transpose()?
+        .map(|t| file_json(t, &f.sha256[2]))
         .unwrap_or(serde_json::Value::Null);
     config_json["embeddings_file"] = match &a.embeds {
-        Some(p) => json!({"path": p, "sha256": sha256_file(p)?}),
+        Some(p) => json!({"path": p, "sha256": embeddings_sha}),
         None => serde_json::Value::Null,
     };
     config_json["dataset"] = json!(a.dataset);
@@ -224,12 +283,12 @@ pub fn run(g: &Global, a: TrainArgs) -> Result<()> {
         w_norms.extend(w);
     }
     let model_path = a.out.join("model.qmtl");
-    ModelFile {
+    let model_bytes = ModelFile {
         config: cfg.clone(),
         vocab: vocab.clone(),
         members,
     }
-    .save(&model_path)?;
+    .to_bytes();
 
     let total: f64 = reports.iter().map(|r| r.train_seconds).sum();
     let pta_json = pta_best.map(|j| {
@@ -251,8 +310,15 @@ pub fn run(g: &Global, a: TrainArgs) -> Result<()> {
     if let Some(p) = pta_json {
         run["pta"] = p;
     }
+    run["model"] =
+        json!({"file": "model.qmtl", "sha256": models::model_file::sha256_hex(&model_bytes)});
     let run_path = a.out.join("run.json");
-    models::model_file::write_atomic(&run_path, serde_json::to_string_pretty(&run)?.as_bytes())?;
+    publish(
+        &run_path,
+        &model_path,
+        &model_bytes,
+        &serde_json::to_vec_pretty(&run)?,
+    )?;
     if let Err(e) = std::fs::remove_file(&checkpoint_path) {
         if e.kind() != std::io::ErrorKind::NotFound {
             return Err(e).with_context(|| format!("removing {}", checkpoint_path.display()));
@@ -263,6 +329,42 @@ pub fn run(g: &Global, a: TrainArgs) -> Result<()> {
         eprintln!("wrote {} and {}", model_path.display(), run_path.display());
     }
     Ok(())
+}
+
+/// Publishes a run: `run.json` is its commit record. The old record goes
+/// first, then the model is replaced, then the new record (naming the model's
+/// SHA-256) is written; each step is an atomic rename. So a `run.json` is only
+/// ever beside the model it describes (readers can check the SHA-256): a run
+/// that fails or is killed part-way leaves at most a model without a record,
+/// never a new model beside an old record or the reverse.
+fn publish(run_path: &Path, model_path: &Path, model: &[u8], run: &[u8]) -> Result<()> {
+    match std::fs::remove_file(run_path) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => {
+            return Err(e).with_context(|| {
+                format!(
+                    "removing the previous {} (before replacing {})",
+                    run_path.display(),
+                    model_path.display()
+                )
+            })
+        }
+    }
+    models::model_file::write_atomic(model_path, model)?;
+    models::model_file::write_atomic(run_path, run)?;
+    Ok(())
+}
+
+/// Loads pretrained vectors and the SHA-256 of the file, refusing a file that
+/// changed while it was read (the recorded hash is that of what was loaded).
+fn read_embeddings(path: &Path) -> Result<(Embeddings, String)> {
+    let before = sha256_file(path)?;
+    let e = Embeddings::load(path)?;
+    if sha256_file(path)? != before {
+        bail!("{}: changed while it was being read", path.display());
+    }
+    Ok((e, before))
 }
 
 /// The checkpoint of an unfinished run in its --out folder (removed at the end).
