@@ -7,6 +7,9 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
+mod common;
+use common::conllu;
+
 /// Runs qmtl in `dir` with downloads forbidden and the cache inside `dir`.
 fn qmtl_env(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
     let mut c = Command::new(env!("CARGO_BIN_EXE_qmtl"));
@@ -47,27 +50,6 @@ fn user_error(o: &Output) -> String {
     let last = err.lines().last().unwrap_or_default().to_string();
     assert!(last.starts_with("qmtl: error: "), "{err}");
     last
-}
-
-/// CoNLL-U sentences whose UPOS follows the word's ending.
-fn conllu(n: usize, offset: usize) -> String {
-    let stems = ["ka", "lo", "mi", "nu", "pe", "ra"];
-    let ends = [("x", "NOUN"), ("y", "VERB"), ("z", "ADJ")];
-    let mut out = String::new();
-    for s in 0..n {
-        out.push_str(&format!("# sent_id = {s}\n"));
-        for i in 0..(3 + (s + offset) % 4) {
-            let k = s * 7 + i * 3 + offset;
-            let (end, tag) = ends[k % 3];
-            out.push_str(&format!(
-                "{}\t{}{end}\t_\t{tag}\t_\t_\t0\t_\t_\t_\n",
-                i + 1,
-                stems[k % 6]
-            ));
-        }
-        out.push('\n');
-    }
-    out
 }
 
 /// Column sentences with IOB2 entity tags.

@@ -6,25 +6,8 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
-/// CoNLL-U sentences whose UPOS follows the word's ending.
-fn conllu(n: usize, offset: usize) -> String {
-    let stems = ["ka", "lo", "mi", "nu", "pe", "ra"];
-    let ends = [("x", "NOUN"), ("y", "VERB"), ("z", "ADJ")];
-    let mut out = String::new();
-    for s in 0..n {
-        for i in 0..(3 + (s + offset) % 4) {
-            let k = s * 7 + i * 3 + offset;
-            let (end, tag) = ends[k % 3];
-            out.push_str(&format!(
-                "{}\t{}{end}\t_\t{tag}\t_\t_\t0\t_\t_\t_\n",
-                i + 1,
-                stems[k % 6]
-            ));
-        }
-        out.push('\n');
-    }
-    out
-}
+mod common;
+use common::conllu;
 
 fn train(dir: &Path, out: &str, extra: &[&str], abort_after: Option<usize>) -> Output {
     let mut c = Command::new(env!("CARGO_BIN_EXE_qmtl"));

@@ -7,6 +7,9 @@ use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
+mod common;
+use common::{conllu, ENDS, STEMS};
+
 fn qmtl(dir: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_qmtl"))
         .args(args)
@@ -34,28 +37,6 @@ fn user_error(o: &Output) -> String {
     assert_eq!(err.lines().count(), 1, "{err}");
     assert!(err.starts_with("qmtl: error: "), "{err}");
     err
-}
-
-const STEMS: [&str; 6] = ["ka", "lo", "mi", "nu", "pe", "ra"];
-const ENDS: [(&str, &str); 3] = [("x", "NOUN"), ("y", "VERB"), ("z", "ADJ")];
-
-/// CoNLL-U sentences whose UPOS follows the word's ending.
-fn conllu(n: usize, offset: usize) -> String {
-    let mut out = String::new();
-    for s in 0..n {
-        out.push_str(&format!("# sent_id = {s}\n"));
-        for i in 0..(3 + (s + offset) % 4) {
-            let k = s * 7 + i * 3 + offset;
-            let (end, tag) = ENDS[k % 3];
-            out.push_str(&format!(
-                "{}\t{}{end}\t_\t{tag}\t_\t_\t0\t_\t_\t_\n",
-                i + 1,
-                STEMS[k % 6]
-            ));
-        }
-        out.push('\n');
-    }
-    out
 }
 
 /// `n` lines of raw text, sentence `i` ending in the number `i` and a full stop,

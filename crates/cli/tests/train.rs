@@ -5,6 +5,9 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+mod common;
+use common::conllu;
+
 fn qmtl(dir: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_qmtl"))
         .args(args)
@@ -31,27 +34,6 @@ fn user_error(o: &Output) -> String {
     let last = err.lines().last().unwrap_or_default().to_string();
     assert!(last.starts_with("qmtl: error: "), "{err}");
     last
-}
-
-/// CoNLL-U sentences whose UPOS follows the word's ending.
-fn conllu(n: usize, offset: usize) -> String {
-    let stems = ["ka", "lo", "mi", "nu", "pe", "ra"];
-    let ends = [("x", "NOUN"), ("y", "VERB"), ("z", "ADJ")];
-    let mut out = String::new();
-    for s in 0..n {
-        out.push_str(&format!("# sent_id = {s}\n"));
-        for i in 0..(3 + (s + offset) % 4) {
-            let k = s * 7 + i * 3 + offset;
-            let (end, tag) = ends[k % 3];
-            out.push_str(&format!(
-                "{}\t{}{end}\t_\t{tag}\t_\t_\t0\t_\t_\t_\n",
-                i + 1,
-                stems[k % 6]
-            ));
-        }
-        out.push('\n');
-    }
-    out
 }
 
 struct Setup {
