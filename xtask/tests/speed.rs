@@ -19,6 +19,12 @@ fn speed_prints_a_ratio_per_configuration() {
         .map(PathBuf::from)
         .unwrap_or_else(|| root.parent().unwrap().join("shared").join("data"));
     if !qmtl.is_file() || !data.join("ud-2.2").is_dir() {
+        assert!(
+            std::env::var_os("QMTL_REQUIRE_DATA").is_none(),
+            "the speed test cannot run and QMTL_REQUIRE_DATA is set: qmtl {}, data {}",
+            qmtl.display(),
+            data.display()
+        );
         eprintln!(
             "\n*** speed test skipped: needs the qmtl binary ({}) and the data ({}) ***\n",
             qmtl.display(),

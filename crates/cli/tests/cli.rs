@@ -71,6 +71,11 @@ fn stats_by_name_prints_table_1() {
     let o = qmtl(home.path(), &["stats", "ta", "hu", "el", "tr", "en"]);
     if !o.status.success() && stderr(&o).contains("not found") {
         use std::io::Write;
+        assert!(
+            std::env::var_os("QMTL_REQUIRE_DATA").is_none(),
+            "stats by name cannot run and QMTL_REQUIRE_DATA is set: {}",
+            stderr(&o).trim()
+        );
         let _ = writeln!(
             std::io::stderr(),
             "skipped: stats by name: data not found: {}",
