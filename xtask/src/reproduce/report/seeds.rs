@@ -46,9 +46,11 @@ impl Claim {
             _ if w + l == 0 => "no difference (all ties)".into(),
             _ if p < 0.05 && w > l => "holds (p < 0.05)".into(),
             _ if p < 0.05 => "**reversed** (p < 0.05)".into(),
-            _ if w > l => "leans yes, within seed noise".into(),
-            _ if w < l => "leans no, within seed noise".into(),
-            _ => "no difference".into(),
+            // A lean needs two decided pairs in three going one way: 12 wins
+            // against 11 losses is a coin flip, not a lean.
+            _ if 3 * w >= 2 * (w + l) => "leans yes, within seed noise".into(),
+            _ if 3 * l >= 2 * (w + l) => "leans no, within seed noise".into(),
+            _ => "no direction, within seed noise".into(),
         }
     }
 
@@ -589,6 +591,24 @@ mod tests {
         assert_eq!(sign_test(3, 3), 1.0);
         assert_eq!(sign_test(0, 0), 1.0);
         assert!((sign_test(0, 6) - 2.0 / 64.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn a_lean_needs_two_decided_pairs_in_three() {
+        let claim = |wins: usize, losses: usize, ties: usize| Claim {
+            name: String::new(),
+            bears_on: vec![],
+            diffs: [vec![0.01; wins], vec![-0.01; losses], vec![0.0; ties]].concat(),
+        };
+        assert_eq!(
+            claim(12, 11, 1).verdict(),
+            "no direction, within seed noise"
+        );
+        assert_eq!(claim(4, 2, 0).verdict(), "leans yes, within seed noise");
+        assert_eq!(claim(2, 4, 3).verdict(), "leans no, within seed noise");
+        assert_eq!(claim(6, 0, 0).verdict(), "holds (p < 0.05)");
+        assert_eq!(claim(0, 0, 2).verdict(), "no difference (all ties)");
+        assert_eq!(claim(0, 0, 0).verdict(), "– (no pairs yet)");
     }
 
     #[test]

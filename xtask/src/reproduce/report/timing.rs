@@ -122,13 +122,21 @@ pub fn fig6(rep: &mut Rep) -> Result<Section> {
         checks.push(Check {
             claim: format!("Figure 6: Q-MTL({k}) trains about as fast as STL (under 2x)"),
             paper: "practically concur".into(),
-            ours: format!("{close} of {n} treebanks; mean ratio {q:.2}x ({what})"),
+            ours: if n == 0 {
+                "–".into()
+            } else {
+                format!("{close} of {n} treebanks; mean ratio {q:.2}x ({what})")
+            },
             verdict: verdict(close, n),
         });
         checks.push(Check {
             claim: format!("Figure 6: ensemble({k}) costs about k = {k} times STL"),
             paper: format!("a factor of k = {k}"),
-            ours: format!("{kfold} of {n} treebanks within 0.6k-1.5k; mean ratio {e:.1}x ({what})"),
+            ours: if n == 0 {
+                "–".into()
+            } else {
+                format!("{kfold} of {n} treebanks within 0.6k-1.5k; mean ratio {e:.1}x ({what})")
+            },
             verdict: verdict(kfold, n),
         });
     }
