@@ -12,6 +12,7 @@
 use anyhow::Result;
 
 use super::super::data::Dataset;
+use super::super::experiments::Exp;
 use super::super::paper;
 use super::super::records::Run;
 use super::super::spec::{Mode, RunSpec};
@@ -497,6 +498,48 @@ fn embeddings(rep: &mut Rep) -> String {
     md
 }
 
+/// Whether the runs behind an ordering were still learning when training
+/// stopped: the mean dev change per epoch over their last five epochs, and how
+/// many had their best dev score in those epochs.
+fn epochs(rep: &mut Rep, claim: &str) -> String {
+    let ctx = rep.ctx;
+    let exp = match claim.split(':').next().unwrap_or("") {
+        "Table 2" | "Figure 2" | "Figure 3" | "Figure 4" => Exp::Table2,
+        "Figure 5" => Exp::Fig5,
+        "Table 3" => Exp::Table3,
+        "Figure 7" => Exp::Fig7,
+        _ => return "–".into(),
+    };
+    let (mut slopes, mut late) = (Vec::new(), 0);
+    for (spec, d) in ctx.runs(exp) {
+        let Some(r) = run(rep, d, &spec) else {
+            continue;
+        };
+        let dev: Vec<f64> = r.epochs.iter().map(|e| 100.0 * e.dev.avg).collect();
+        let n = dev.len();
+        if n < 6 {
+            continue;
+        }
+        slopes.push((dev[n - 1] - dev[n - 6]) / 5.0);
+        let best = (0..n).fold(0, |b, i| if dev[i] > dev[b] { i } else { b });
+        late += usize::from(best >= n - 5);
+    }
+    if slopes.is_empty() {
+        return "no finished runs with 6 epochs or more".into();
+    }
+    let m = mean(&slopes);
+    format!(
+        "{} runs: {m:+.3} points per epoch over the last 5; best dev epoch among the last 5 \
+         in {late}; {}",
+        slopes.len(),
+        if m.abs() < 0.05 {
+            "flat, so more epochs would hardly change it"
+        } else {
+            "still moving, so more epochs could change it"
+        }
+    )
+}
+
 /// For every ordering that does not reproduce, the evidence on each cause.
 pub fn diagnosis(rep: &mut Rep, checks: &[Check], claims: &[Claim]) -> Section {
     let ctx = rep.ctx;
@@ -603,7 +646,8 @@ pub fn diagnosis(rep: &mut Rep, checks: &[Check], claims: &[Claim]) -> Section {
         md += "Every ordering with finished runs reproduces.\n";
         return Section { md, checks: vec![] };
     }
-    md += "| ordering (our verdict) | seeds | embeddings |\n|---|---|---|\n";
+    md += "| ordering (our verdict) | seeds | epochs (dev curves of its runs) | embeddings |\n\
+           |---|---|---|---|\n";
     for c in failing {
         let related: Vec<&Claim> = claims
             .iter()
@@ -628,8 +672,11 @@ pub fn diagnosis(rep: &mut Rep, checks: &[Check], claims: &[Claim]) -> Section {
                 .join("; ")
         };
         md += &format!(
-            "| {} ({}) | {} | absent here, present in the paper |\n",
-            c.claim, c.verdict, seeds
+            "| {} ({}) | {} | {} | absent here, present in the paper (see Embeddings) |\n",
+            c.claim,
+            c.verdict,
+            seeds,
+            epochs(rep, &c.claim)
         );
     }
     md += "\nAn ordering whose seed pairs are \"within seed noise\" is not contradicted: the \
