@@ -27,6 +27,14 @@ impl Metric {
             Metric::Accuracy
         }
     }
+
+    /// The word `--metric` and `run.json` use.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Metric::Accuracy => "accuracy",
+            Metric::F1 => "f1",
+        }
+    }
 }
 
 /// Scores of every head (or ensemble member) and of the model's prediction
@@ -35,6 +43,13 @@ impl Metric {
 pub struct Scores {
     pub heads: Vec<f64>,
     pub avg: f64,
+}
+
+impl Scores {
+    /// The mean of the heads' own scores (an ensemble's mean member).
+    pub fn mean_heads(&self) -> f64 {
+        self.heads.iter().sum::<f64>() / self.heads.len().max(1) as f64
+    }
 }
 
 /// The predictions for one sentence.

@@ -33,6 +33,18 @@ pub enum Mode {
     Pta,
 }
 
+impl Mode {
+    /// The word `--mode` and `run.json` use.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Mode::Stl => "stl",
+            Mode::Qmtl => "qmtl",
+            Mode::Ensemble => "ensemble",
+            Mode::Pta => "pta",
+        }
+    }
+}
+
 /// Everything that decides a training run, saved with its results.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct TrainConfig {
