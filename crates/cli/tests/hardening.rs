@@ -112,6 +112,10 @@ fn run_json_names_the_model_it_belongs_to() {
         run["model"]["sha256"].as_str(),
         Some(sha256(&model).as_str())
     );
+    // The record reads as its one type, of this build's schema, and names its model.
+    let record = models::RunRecord::read(&d.path().join("m/run.json")).unwrap();
+    assert_eq!(record.schema, models::record::SCHEMA);
+    record.check_model(&d.path().join("m")).unwrap();
     // The data's SHA-256 is that of the bytes trained on.
     let train = std::fs::read(d.path().join("train.conllu")).unwrap();
     assert_eq!(

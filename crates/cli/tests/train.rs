@@ -105,6 +105,10 @@ fn train_writes_model_and_run_json_and_eval_agrees() {
         .map(|e| e["train_seconds"].as_f64().unwrap())
         .sum();
     assert!((run["train_seconds"].as_f64().unwrap() - total).abs() < 1e-9);
+    // The same record through its one type (every field known, confidence present).
+    let typed = models::RunRecord::read(&s.path("q/run.json")).unwrap();
+    assert_eq!(typed.epochs.len(), 2);
+    assert!(typed.test_confidence.is_some() && typed.pta.is_none());
 
     let out = ok(&qmtl(
         s.dir.path(),
@@ -320,6 +324,12 @@ fn pta_records_selection_and_updates() {
     });
     assert_eq!(j, best, "model selection takes the best final dev head");
     assert_eq!(run["test"]["selected"], run["test"]["heads"][j]);
+    let typed = models::RunRecord::read(&s.path("p/run.json")).unwrap();
+    assert_eq!(typed.pta.as_ref().map(|p| p.selected_head), Some(j));
+    assert_eq!(
+        typed.test.and_then(|t| t.selected),
+        run["test"]["selected"].as_f64()
+    );
     assert_eq!(
         run["pta"]["updates"].as_array().unwrap().len(),
         4,

@@ -10,7 +10,7 @@ use corpus::read_corpus;
 use models::{evaluate_with_confidence, Encoded, Metric, ModelFile};
 use serde_json::json;
 
-use super::train::{metric_name, MetricArg};
+use super::train::MetricArg;
 use super::FormatArg;
 use crate::Global;
 
@@ -56,12 +56,12 @@ pub fn run(_g: &Global, a: EvalArgs) -> Result<()> {
     if a.json {
         println!(
             "{}",
-            json!({"metric": metric_name(metric), "tokens": tokens, "heads": s.heads, "avg": s.avg, "selected_head": selected, "confidence": confidence})
+            json!({"metric": metric.as_str(), "tokens": tokens, "heads": s.heads, "avg": s.avg, "selected_head": selected, "confidence": confidence})
         );
     } else {
         println!(
             "{} on {} ({} tokens)",
-            metric_name(metric),
+            metric.as_str(),
             test.path.display(),
             tokens
         );

@@ -9,9 +9,9 @@ use anyhow::{bail, Context, Result};
 use corpus::{parse_corpus, Corpus, Embeddings, Registry, Split, Vocab};
 use models::config::Sizes;
 use models::pta::best_head;
+use models::record::{DataFile, ModelRef, Norms, PtaRecord, RunConfig, Software, TestScores};
 use models::train::{load_embeddings, EpochReport};
-use models::{evaluate_with_confidence, Checkpoint, Metric, Mode, ModelFile, TrainData};
-use serde_json::json;
+use models::{evaluate_with_confidence, Checkpoint, Metric, Mode, ModelFile, RunRecord, TrainData};
 
 mod args;
 
@@ -27,8 +27,10 @@ struct Files {
     train: Corpus,
     dev: Corpus,
     test: Option<Corpus>,
-    /// SHA-256 of train, dev and test, in that order, of exactly what was parsed.
-    sha256: [Option<String>; 3],
+    /// SHA-256 of train and dev, in that order, of exactly what was parsed.
+    sha256: [String; 2],
+    /// SHA-256 of the test file's bytes that were parsed.
+    test_sha256: Option<String>,
 }
 
 /// Reads and parses `path`, returning the corpus and the SHA-256 of the bytes
@@ -71,7 +73,8 @@ fn files(g: &Global, a: &TrainArgs) -> Result<Files> {
         train,
         dev,
         test,
-        sha256: [Some(train_sha), Some(dev_sha), test_sha],
+        sha256: [train_sha, dev_sha],
+        test_sha256: test_sha,
     })
 }
 
@@ -126,9 +129,15 @@ fn train(g: &Global, a: &TrainArgs) -> Result<()> {
     let train = corpus::train_fraction(&f.train.sentences, cfg.train_fraction)?;
     let mut vocab = Vocab::build(train);
     let embeddings = a.embeds.as_deref().map(read_embeddings).transpose()?;
-    let (embeddings, embeddings_sha) = match embeddings {
-        Some((e, sha)) => (Some(e), Some(sha)),
-        None => (None, None),
+    let (embeddings, embeddings_file) = match (embeddings, &a.embeds) {
+        (Some((e, sha256)), Some(path)) => (
+            Some(e),
+            Some(DataFile {
+                path: path.clone(),
+                sha256,
+            }),
+        ),
+        _ => (None, None),
     };
     if let Some(e) = &embeddings {
         vocab.add_embedding_words(e);
@@ -161,7 +170,7 @@ fn train(g: &Global, a: &TrainArgs) -> Result<()> {
         train.iter().map(|s| s.len()).sum::<usize>(),
         cfg.epochs,
         cfg.seed,
-        metric_name(metric),
+        metric.as_str(),
         if a.metric.is_some() {
             "--metric"
         } else if metric == Metric::F1 {
@@ -184,24 +193,26 @@ fn train(g: &Global, a: &TrainArgs) -> Result<()> {
         ));
     }
     // What the run is: its configuration and the SHA-256 of its files, hashed
-    // now, right after they were read.
-    let mut config_json = serde_json::to_value(&cfg)?;
-    let file_json = |c: &Corpus, sha: &Option<String>| json!({"path": c.path, "sha256": sha});
-    config_json["train_file"] = file_json(&f.train, &f.sha256[0]);
-    config_json["dev_file"] = file_json(&f.dev, &f.sha256[1]);
-    config_json["test_file"] = f
-        .test
-        .as_ref()
-        .map(|t| file_json(t, &f.sha256[2]))
-        .unwrap_or(serde_json::Value::Null);
-    config_json["embeddings_file"] = match &a.embeds {
-        Some(p) => json!({"path": p, "sha256": embeddings_sha}),
-        None => serde_json::Value::Null,
+    // right after they were read.
+    let data_file = |c: &Corpus, sha256: &str| DataFile {
+        path: c.path.clone(),
+        sha256: sha256.to_string(),
     };
-    config_json["dataset"] = json!(a.dataset);
-    config_json["max_sentences"] = json!(a.max_sentences);
-    let fingerprint = fingerprint(&config_json, metric);
-    config_json["threads"] = json!(pool.current_num_threads());
+    let run_config = RunConfig {
+        train: cfg.clone(),
+        train_file: data_file(&f.train, &f.sha256[0]),
+        dev_file: data_file(&f.dev, &f.sha256[1]),
+        test_file: f
+            .test
+            .as_ref()
+            .zip(f.test_sha256.as_deref())
+            .map(|(t, sha)| data_file(t, sha)),
+        embeddings_file,
+        dataset: a.dataset.clone(),
+        max_sentences: a.max_sentences,
+        threads: pool.current_num_threads(),
+    };
+    let fingerprint = fingerprint(&run_config, metric)?;
 
     // Resume from the last finished epoch of an interrupted run in --out.
     let checkpoint_path = a.out.join(CHECKPOINT);
@@ -272,10 +283,6 @@ fn train(g: &Global, a: &TrainArgs) -> Result<()> {
         None => (None, None),
     };
     members[0].selected_head = selected;
-    let mut test_json = serde_json::to_value(&test)?;
-    if let (Some(j), Some(t)) = (pta_best, &test) {
-        test_json["selected"] = json!(t.heads[j]);
-    }
     let (mut v_norms, mut w_norms) = (Vec::new(), Vec::new());
     for m in &members {
         let (v, w) = m.head_norms();
@@ -290,42 +297,44 @@ fn train(g: &Global, a: &TrainArgs) -> Result<()> {
     }
     .to_bytes();
 
-    let total: f64 = reports.iter().map(|r| r.train_seconds).sum();
-    let pta_json = pta_best.map(|j| {
-        let updates: Vec<_> = reports.iter().flat_map(|r| r.decoder_updates.iter()).collect();
-        json!({"selected_head": j, "inference": cfg.pta.as_ref().map(|p| p.inference), "updates": updates})
-    });
-    let mut run = json!({
-        "config": config_json,
-        "metric": metric_name(metric),
-        "epochs": reports,
-        "test": test_json,
-        "norms": {"V": v_norms, "W": w_norms},
-        "train_seconds": total,
-        "software": {"version": env!("CARGO_PKG_VERSION"), "git_revision": env!("QMTL_GIT_REVISION")},
-    });
-    if let Some(c) = test_confidence {
-        run["test_confidence"] = serde_json::to_value(c)?;
-    }
-    if let Some(p) = pta_json {
-        run["pta"] = p;
-    }
-    run["model"] =
-        json!({"file": "model.qmtl", "sha256": models::model_file::sha256_hex(&model_bytes)});
+    let record = RunRecord {
+        schema: models::record::SCHEMA,
+        config: run_config,
+        metric,
+        test: test.as_ref().map(|t| TestScores::new(t, pta_best)),
+        norms: Norms {
+            V: v_norms,
+            W: w_norms,
+        },
+        train_seconds: reports.iter().map(|r| r.train_seconds).sum(),
+        software: Some(Software {
+            version: env!("CARGO_PKG_VERSION").into(),
+            git_revision: env!("QMTL_GIT_REVISION").into(),
+        }),
+        test_confidence,
+        pta: pta_best.map(|j| PtaRecord {
+            selected_head: j,
+            inference: cfg.pta.as_ref().map(|p| p.inference),
+            updates: reports
+                .iter()
+                .flat_map(|r| r.decoder_updates.iter().cloned())
+                .collect(),
+        }),
+        model: Some(ModelRef {
+            file: "model.qmtl".into(),
+            sha256: models::model_file::sha256_hex(&model_bytes),
+        }),
+        epochs: reports,
+    };
     let run_path = a.out.join("run.json");
-    publish(
-        &run_path,
-        &model_path,
-        &model_bytes,
-        &serde_json::to_vec_pretty(&run)?,
-    )?;
+    publish(&run_path, &model_path, &model_bytes, &record.to_json())?;
     if let Err(e) = std::fs::remove_file(&checkpoint_path) {
         if e.kind() != std::io::ErrorKind::NotFound {
             return Err(e).with_context(|| format!("removing {}", checkpoint_path.display()));
         }
     }
     if !a.quiet {
-        print_summary(&reports, test.as_ref(), metric);
+        print_summary(&record.epochs, test.as_ref(), metric);
         eprintln!("wrote {} and {}", model_path.display(), run_path.display());
     }
     Ok(())
@@ -375,21 +384,19 @@ pub const CHECKPOINT: &str = "checkpoint.qmtl";
 const ABORT_AFTER_EPOCH: &str = "QMTL_ABORT_AFTER_EPOCH";
 
 /// Names a run's configuration and data (not the thread count, which changes
-/// nothing): the SHA-256 of its canonical JSON.
-fn fingerprint(config: &serde_json::Value, metric: Metric) -> String {
+/// nothing): the SHA-256 of its canonical JSON (keys sorted), as checkpoints
+/// written before `RunConfig` existed name it.
+fn fingerprint(config: &RunConfig, metric: Metric) -> Result<String> {
     use sha2::{Digest, Sha256};
-    let text = format!("{config}|{}", metric_name(metric));
-    Sha256::digest(text.as_bytes())
+    let mut json = serde_json::to_value(config)?;
+    if let Some(map) = json.as_object_mut() {
+        map.remove("threads");
+    }
+    let text = format!("{json}|{}", metric.as_str());
+    Ok(Sha256::digest(text.as_bytes())
         .iter()
         .map(|b| format!("{b:02x}"))
-        .collect()
-}
-
-pub fn metric_name(m: Metric) -> &'static str {
-    match m {
-        Metric::Accuracy => "accuracy",
-        Metric::F1 => "f1",
-    }
+        .collect())
 }
 
 fn print_summary(reports: &[EpochReport], test: Option<&models::Scores>, metric: Metric) {
@@ -402,7 +409,7 @@ fn print_summary(reports: &[EpochReport], test: Option<&models::Scores>, metric:
             .collect::<Vec<_>>()
             .join(" ")
     };
-    println!("{} after epoch {}:", metric_name(metric), last.epoch);
+    println!("{} after epoch {}:", metric.as_str(), last.epoch);
     println!(
         "  dev   avg {}  heads {}",
         pct(last.dev.avg),
@@ -417,4 +424,65 @@ fn print_summary(reports: &[EpochReport], test: Option<&models::Scores>, metric:
         "  training: {secs:.1} s, {:.0} tokens/s",
         toks as f64 / secs.max(1e-9)
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use models::pta::PtaConfig;
+    use models::TrainConfig;
+    use serde_json::json;
+
+    /// A run's fingerprint is what it was when `run.json`'s configuration was
+    /// assembled key by key with `json!` (the construction below, kept as the
+    /// reference), so checkpoints of older builds still resume.
+    #[test]
+    fn the_fingerprint_is_that_of_the_config_built_by_key() {
+        let file = |p: &str| DataFile {
+            path: p.into(),
+            sha256: format!("{:064x}", p.len()),
+        };
+        for (with_test, with_embeds, mode) in [
+            (true, false, Mode::Qmtl),
+            (false, true, Mode::Pta),
+            (true, true, Mode::Stl),
+        ] {
+            let cfg = TrainConfig {
+                mode,
+                pta: (mode == Mode::Pta).then(PtaConfig::default),
+                ..TrainConfig::default()
+            };
+            let run = RunConfig {
+                train: cfg.clone(),
+                train_file: file("/d/train.conllu"),
+                dev_file: file("/d/dev.conllu"),
+                test_file: with_test.then(|| file("/d/test.conllu")),
+                embeddings_file: with_embeds.then(|| file("/d/vectors.txt")),
+                dataset: with_test.then(|| "ta".to_string()),
+                max_sentences: with_embeds.then_some(7),
+                threads: 3,
+            };
+            let mut old = serde_json::to_value(&cfg).unwrap();
+            let by_key = |d: &DataFile| json!({"path": d.path, "sha256": Some(&d.sha256)});
+            old["train_file"] = by_key(&run.train_file);
+            old["dev_file"] = by_key(&run.dev_file);
+            old["test_file"] = run
+                .test_file
+                .as_ref()
+                .map(by_key)
+                .unwrap_or(serde_json::Value::Null);
+            old["embeddings_file"] = match &run.embeddings_file {
+                Some(e) => json!({"path": e.path, "sha256": Some(&e.sha256)}),
+                None => serde_json::Value::Null,
+            };
+            old["dataset"] = json!(run.dataset);
+            old["max_sentences"] = json!(run.max_sentences);
+            use sha2::{Digest, Sha256};
+            let want: String = Sha256::digest(format!("{old}|f1").as_bytes())
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect();
+            assert_eq!(fingerprint(&run, Metric::F1).unwrap(), want, "{mode:?}");
+        }
+    }
 }
