@@ -1,8 +1,7 @@
 //! `cargo xtask compare`: STL against Q-MTL(k) on one dataset, the paper's
 //! central claim in one command (section 3). Runs go to `results/compare/`.
 
-use anyhow::{bail, Result};
-use serde_json::Value;
+use anyhow::{bail, Context, Result};
 use std::process::Command;
 
 struct Opts {
@@ -60,16 +59,21 @@ pub fn run(args: &[String]) -> Result<()> {
             cmd.args(["--heads", &k.to_string()]);
         }
         let run = crate::train(cmd, &dir, mode)?;
-        runs.push((
-            if mode == "stl" {
-                "STL".to_string()
-            } else {
-                format!("Q-MTL({k})")
-            },
-            run,
-        ));
+        let name = if mode == "stl" {
+            "STL".to_string()
+        } else {
+            format!("Q-MTL({k})")
+        };
+        let dev = run
+            .last_dev()
+            .with_context(|| format!("{}: the record of {name} has no epochs", dir.display()))?
+            .avg;
+        let test = run.test.clone().with_context(|| {
+            format!("{}: the record of {name} has no test scores", dir.display())
+        })?;
+        runs.push((name, dev, test, run));
     }
-    let metric = runs[0].1["metric"].as_str().unwrap_or("?").to_string();
+    let metric = runs[0].3.metric.as_str();
     println!(
         "\n{} — {metric} (%), {} epochs, seed {}",
         o.dataset, o.epochs, o.seed
@@ -78,15 +82,8 @@ pub fn run(args: &[String]) -> Result<()> {
         "{:<12} {:>7} {:>7} {:>15} {:>9} {:>8}",
         "", "dev", "test", "test heads", "train s", "tok/s"
     );
-    for (name, r) in &runs {
-        let pct = |v: &Value| {
-            v.as_f64()
-                .map_or("-".into(), |x| format!("{:.2}", 100.0 * x))
-        };
-        let heads: Vec<f64> = r["test"]["heads"]
-            .as_array()
-            .map(|h| h.iter().filter_map(Value::as_f64).collect())
-            .unwrap_or_default();
+    for (name, dev, test, r) in &runs {
+        let heads = &test.heads;
         let range = match (
             heads.iter().cloned().reduce(f64::min),
             heads.iter().cloned().reduce(f64::max),
@@ -94,18 +91,13 @@ pub fn run(args: &[String]) -> Result<()> {
             (Some(a), Some(b)) if heads.len() > 1 => format!("{:.1}..{:.1}", 100.0 * a, 100.0 * b),
             _ => "-".into(),
         };
-        let epochs = r["epochs"].as_array().cloned().unwrap_or_default();
-        let last = epochs.last().cloned().unwrap_or(Value::Null);
-        let tps: f64 = epochs
-            .iter()
-            .filter_map(|e| e["tokens_per_second"].as_f64())
-            .sum::<f64>()
-            / epochs.len().max(1) as f64;
+        let tps: f64 = r.epochs.iter().map(|e| e.tokens_per_second).sum::<f64>()
+            / r.epochs.len().max(1) as f64;
         println!(
-            "{name:<12} {:>7} {:>7} {range:>15} {:>9.1} {tps:>8.0}",
-            pct(&last["dev"]["avg"]),
-            pct(&r["test"]["avg"]),
-            r["train_seconds"].as_f64().unwrap_or(f64::NAN)
+            "{name:<12} {:>7.2} {:>7.2} {range:>15} {:>9.1} {tps:>8.0}",
+            100.0 * dev,
+            100.0 * test.avg,
+            r.train_seconds
         );
     }
     println!("\nrun records: {}", out.display());

@@ -98,16 +98,17 @@ impl<'a> Args<'a> {
 }
 
 /// Runs a prepared `qmtl train ...` command with `--out dir` and returns the
-/// run's `run.json`; `what` names the run in the error if it fails.
+/// run's record, checked against its model; `what` names the run in the error
+/// if it fails.
 pub fn train(
     mut cmd: std::process::Command,
     dir: &std::path::Path,
     what: &str,
-) -> anyhow::Result<serde_json::Value> {
+) -> anyhow::Result<models::RunRecord> {
     use anyhow::Context;
     let status = cmd.arg("--out").arg(dir).status().context("running qmtl")?;
     anyhow::ensure!(status.success(), "qmtl train for {what} failed (see above)");
-    let path = dir.join("run.json");
-    serde_json::from_slice(&std::fs::read(&path)?)
-        .with_context(|| format!("reading {}", path.display()))
+    let record = models::RunRecord::read(&dir.join("run.json"))?;
+    record.check_model(dir)?;
+    Ok(record)
 }

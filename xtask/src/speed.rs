@@ -100,14 +100,13 @@ pub fn run(args: &[String]) -> Result<()> {
                 cmd.args(["--max-sentences", &n.to_string()]);
             }
             let run = crate::train(cmd, &dir, label)?;
-            let e = &run["epochs"][0];
+            let e = run
+                .epochs
+                .first()
+                .with_context(|| format!("{}: the record has no epoch", dir.display()))?;
             let epoch = Epoch {
-                seconds: e["train_seconds"]
-                    .as_f64()
-                    .context("run.json: train_seconds")?,
-                tokens_per_second: e["tokens_per_second"]
-                    .as_f64()
-                    .context("run.json: tokens_per_second")?,
+                seconds: e.train_seconds,
+                tokens_per_second: e.tokens_per_second,
             };
             eprintln!(
                 "round {round}/{}: {label:<10} {:>7.3} s  {:>7.0} tok/s",

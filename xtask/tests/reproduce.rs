@@ -340,18 +340,28 @@ fn a_damaged_record_is_moved_aside_and_made_again() {
     let victim = results.join("runs").join(&keys[0]).join("run.json");
     let whole = std::fs::read(&victim).unwrap();
     std::fs::write(&victim, &whole[..whole.len() / 2]).unwrap(); // truncated
+                                                                 // A model that is not the one its record names (one byte changed).
+    let model = results.join("runs").join(&keys[1]).join("model.qmtl");
+    let mut bytes = std::fs::read(&model).unwrap();
+    let mid = bytes.len() / 2;
+    bytes[mid] ^= 1;
+    std::fs::write(&model, &bytes).unwrap();
     let out = smoke_table2(&qmtl, &results, &[]);
-    assert_eq!(counts(&ok(&out)), (1, 2), "the damaged run is made again");
+    assert_eq!(counts(&ok(&out)), (2, 1), "the damaged runs are made again");
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
         err.contains("not a whole run record") && err.contains(".damaged"),
+        "{err}"
+    );
+    assert!(
+        err.contains("model.qmtl: its SHA-256 is") && err.contains("names"),
         "{err}"
     );
     assert_eq!(
         std::fs::read_dir(results.join("runs/.damaged"))
             .unwrap()
             .count(),
-        1
+        2
     );
     let remade = victim.with_extension("again");
     std::fs::write(&remade, &whole).unwrap();

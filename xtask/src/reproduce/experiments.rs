@@ -95,7 +95,11 @@ impl Ctx {
             train_fraction: 1.0,
             max_sentences: p.cap(d.ner),
             mlp: 20,
-            metric: if d.ner { "f1" } else { "accuracy" },
+            metric: if d.ner {
+                models::Metric::F1
+            } else {
+                models::Metric::Accuracy
+            },
         }
     }
 

@@ -8,6 +8,7 @@ mod data;
 mod emit;
 mod env;
 mod experiments;
+mod meta;
 mod opts;
 mod paper;
 mod plan;

@@ -6,14 +6,15 @@ use std::collections::HashSet;
 use std::path::Path;
 
 use super::experiments::{Ctx, Exp};
-use super::spec::RunSpec;
+use super::spec::{Key, RunSpec};
 
 /// One run to execute (or already on disk).
 #[derive(Clone, Debug)]
 pub struct Job {
     pub spec: RunSpec,
     pub key: String,
-    pub key_json: String,
+    /// What `key` is the hash of (kept in the record's `meta.json`).
+    pub hashed: Key,
     /// `qmtl train ...` arguments, without `--out`.
     pub args: Vec<String>,
     /// Estimated cost in STL token-epochs.
@@ -26,10 +27,11 @@ pub fn plan(ctx: &Ctx, exps: &[Exp], data_dir: Option<&Path>) -> Vec<Job> {
     let mut jobs = Vec::new();
     for &e in exps {
         for (spec, d) in ctx.runs(e) {
-            let key = spec.key(d);
+            let hashed = spec.key_of(d);
+            let key = hashed.hash();
             if seen.insert(key.clone()) {
                 jobs.push(Job {
-                    key_json: spec.key_json(d),
+                    hashed,
                     args: spec.args(d.root.as_deref().or(data_dir)),
                     cost: spec.cost(d),
                     spec,

@@ -1,73 +1,72 @@
-//! Finished runs on disk: `<results>/runs/<key>/run.json` as written by
-//! `qmtl train` (the fields the report reads), plus `meta.json`, which the
-//! runner adds (who ran it, where, with which revision).
+//! Finished runs on disk: `<results>/runs/<key>/` holds `run.json` as written
+//! by `qmtl train` (`models::RunRecord`), usually `model.qmtl`, and `meta.json`,
+//! which the runner adds (who ran it, where, with which revision; see
+//! [`Meta`]). A record is checked before it is trusted: it parses, has epochs
+//! and test scores, and the model beside it, if any, has the SHA-256 it names.
 
-use anyhow::{Context, Result};
-use serde::Deserialize;
-use std::collections::HashMap;
+use anyhow::Result;
+use models::record::TestScores;
+use models::{RunRecord, Scores};
+use std::cell::RefCell;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
-/// Scores of every head (or member) and of their average; PTA adds the score of
-/// the head selected on dev (model selection).
-#[derive(Clone, Debug, Deserialize)]
-pub struct Scores {
-    pub heads: Vec<f64>,
-    pub avg: f64,
-    #[serde(default)]
-    pub selected: Option<f64>,
-}
+use super::meta::Meta;
 
-impl Scores {
-    pub fn mean_heads(&self) -> f64 {
-        self.heads.iter().sum::<f64>() / self.heads.len().max(1) as f64
-    }
-}
-
-#[derive(Clone, Debug, Deserialize)]
-pub struct Epoch {
-    pub dev: Scores,
-}
-
-#[derive(Clone, Debug, Deserialize)]
-#[allow(non_snake_case)]
-pub struct Norms {
-    pub V: Vec<f64>,
-    pub W: Vec<f64>,
-}
-
-/// Which `qmtl` wrote a record (absent in records of older builds).
-#[derive(Clone, Debug, Deserialize)]
-pub struct Software {
-    pub git_revision: String,
-}
-
-/// The parts of `run.json` the report uses.
-#[derive(Clone, Debug, Deserialize)]
+/// A finished run as the report uses it: a whole record (see [`Run::read`]),
+/// its test scores, and its `meta.json` when the runner wrote one. It derefs
+/// to the record for everything else (`epochs`, `norms`, `test_confidence`).
+#[derive(Clone, Debug)]
 pub struct Run {
-    pub epochs: Vec<Epoch>,
-    pub test: Scores,
-    pub norms: Norms,
-    pub train_seconds: f64,
-    #[serde(default)]
-    pub software: Option<Software>,
-    /// Calibration and selective prediction on the test set (records of
-    /// revisions from 141d7a8 on).
-    #[serde(default)]
-    pub test_confidence: Option<models::Confidence>,
+    record: RunRecord,
+    /// `record.test`, which a finished run has.
+    pub test: TestScores,
+    pub meta: Option<Meta>,
+}
+
+impl std::ops::Deref for Run {
+    type Target = RunRecord;
+    fn deref(&self) -> &RunRecord {
+        &self.record
+    }
 }
 
 impl Run {
+    /// Reads and checks the run in `dir`: `run.json` parses as a record with
+    /// epochs and test scores, `model.qmtl`, when present, has the SHA-256 the
+    /// record names (published records keep no model), and `meta.json`, when
+    /// present, parses.
+    pub fn read(dir: &Path) -> Result<Run> {
+        let file = dir.join("run.json");
+        let record = RunRecord::read(&file)?;
+        anyhow::ensure!(
+            !record.epochs.is_empty(),
+            "{} has no epochs",
+            file.display()
+        );
+        let test = match &record.test {
+            Some(t) if !t.heads.is_empty() && t.avg.is_finite() => t.clone(),
+            _ => anyhow::bail!("{} has no test scores", file.display()),
+        };
+        record.check_model(dir)?;
+        let meta = dir.join("meta.json");
+        let meta = if meta.is_file() {
+            Some(Meta::read(&meta)?)
+        } else {
+            None
+        };
+        Ok(Run { record, test, meta })
+    }
+
     /// The last epoch's dev scores (the model kept is the last epoch's).
     pub fn dev(&self) -> &Scores {
-        &self
-            .epochs
-            .last()
-            .expect("a run has at least one epoch")
-            .dev
+        self.record
+            .last_dev()
+            .expect("Run::read checked that there are epochs")
     }
 
     pub fn seconds_per_epoch(&self) -> f64 {
-        self.train_seconds / self.epochs.len().max(1) as f64
+        self.record.train_seconds / self.record.epochs.len().max(1) as f64
     }
 }
 
@@ -75,6 +74,8 @@ impl Run {
 pub struct Store {
     pub dir: PathBuf,
     cache: HashMap<String, Option<Run>>,
+    /// Keys [`Store::finished`] has checked (a model is hashed once).
+    checked: RefCell<HashSet<String>>,
 }
 
 impl Store {
@@ -82,6 +83,7 @@ impl Store {
         Store {
             dir: results.join("runs"),
             cache: HashMap::new(),
+            checked: RefCell::new(HashSet::new()),
         }
     }
 
@@ -89,18 +91,24 @@ impl Store {
         self.dir.join(key)
     }
 
-    /// A run is finished when its `run.json` exists and is a whole record (it
-    /// parses, and has epochs and test scores): the folder only gets its final
-    /// name by a rename after `qmtl train` succeeded, but files can be damaged
-    /// later. A folder whose record is damaged is moved aside to
-    /// `runs/.damaged/` (with a warning), so that the run is made again.
+    /// A run is finished when its `run.json` exists and the run is whole
+    /// ([`Run::read`]): the folder only gets its final name by a rename after
+    /// `qmtl train` succeeded, but files can be damaged later. A damaged run
+    /// is moved aside to `runs/.damaged/` (with a warning), so that it is made
+    /// again.
     pub fn finished(&self, key: &str) -> bool {
-        let file = self.path(key).join("run.json");
-        if !file.is_file() {
+        if self.checked.borrow().contains(key) || self.cache.get(key).is_some_and(Option::is_some) {
+            return true;
+        }
+        let dir = self.path(key);
+        if !dir.join("run.json").is_file() {
             return false;
         }
-        match Self::read(&file) {
-            Ok(_) => true,
+        match Run::read(&dir) {
+            Ok(_) => {
+                self.checked.borrow_mut().insert(key.to_string());
+                true
+            }
             Err(e) => {
                 let aside = self.dir.join(".damaged").join(format!(
                     "{key}-{}",
@@ -109,7 +117,7 @@ impl Store {
                         .map_or(0, |d| d.as_secs())
                 ));
                 let moved = std::fs::create_dir_all(self.dir.join(".damaged"))
-                    .and_then(|()| std::fs::rename(self.path(key), &aside));
+                    .and_then(|()| std::fs::rename(&dir, &aside));
                 match moved {
                     Ok(()) => eprintln!(
                         "reproduce: {e:#}; moved to {} and planned again",
@@ -122,32 +130,12 @@ impl Store {
         }
     }
 
-    /// Reads and checks one record.
-    fn read(file: &Path) -> Result<Run> {
-        let bytes = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
-        let run: Run = serde_json::from_slice(&bytes)
-            .with_context(|| format!("{} is not a whole run record", file.display()))?;
-        anyhow::ensure!(!run.epochs.is_empty(), "{} has no epochs", file.display());
-        anyhow::ensure!(
-            !run.test.heads.is_empty() && run.test.avg.is_finite(),
-            "{} has no test scores",
-            file.display()
-        );
-        Ok(run)
-    }
-
-    /// The runner's `meta.json` of a record (absent for runs made by emitted jobs).
-    pub fn meta(&self, key: &str) -> Option<serde_json::Value> {
-        let bytes = std::fs::read(self.path(key).join("meta.json")).ok()?;
-        serde_json::from_slice(&bytes).ok()
-    }
-
-    /// Loads (once) the record of `key`; None when it does not exist.
+    /// Loads (once) the run of `key`; None when it has no `run.json`.
     pub fn load(&mut self, key: &str) -> Result<Option<&Run>> {
         if !self.cache.contains_key(key) {
-            let file = self.path(key).join("run.json");
-            let run = if file.is_file() {
-                Some(Self::read(&file)?)
+            let dir = self.path(key);
+            let run = if dir.join("run.json").is_file() {
+                Some(Run::read(&dir)?)
             } else {
                 None
             };
@@ -156,3 +144,6 @@ impl Store {
         Ok(self.cache[key].as_ref())
     }
 }
+
+#[cfg(test)]
+mod tests;

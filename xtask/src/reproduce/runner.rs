@@ -22,6 +22,7 @@ use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::Mutex;
 use std::time::Instant;
 
+use super::meta::Meta;
 use super::plan::Job;
 use super::progress::Progress;
 
@@ -300,25 +301,32 @@ fn run_one(qmtl: &Path, runs_dir: &Path, job: &Job) -> Result<bool, PathBuf> {
         Ok((s, _)) => return Err(fail(format!("qmtl train exited with {s}"))),
         Err(e) => return Err(fail(format!("running {}: {e}", qmtl.display()))),
     };
-    // The revision of the binary that trained (it may not be the workspace's).
-    let revision = std::fs::read(tmp.join("run.json"))
-        .ok()
-        .and_then(|b| serde_json::from_slice::<super::records::Run>(&b).ok())
-        .and_then(|r| r.software)
-        .map_or_else(|| "unknown".to_string(), |s| s.git_revision);
-    let meta = serde_json::json!({
-        "key": serde_json::from_str::<serde_json::Value>(&job.key_json).unwrap_or_default(),
-        "label": job.spec.label(),
-        "command": job.args,
-        "host": host(),
-        "started": started,
-        "wall_seconds": t.elapsed().as_secs_f64(),
-        "cpu_seconds": cpu_seconds,
-        "git_revision": revision,
-        "cpu": super::env::cpu_model(),
-    });
-    let meta = serde_json::to_vec_pretty(&meta).unwrap_or_default();
-    if let Err(e) = std::fs::write(tmp.join("meta.json"), meta) {
+    // The record must be whole before it gets its final name.
+    let record = match models::RunRecord::read(&tmp.join("run.json")) {
+        Ok(r) => r,
+        Err(e) => return Err(fail(format!("qmtl train left no whole record: {e}"))),
+    };
+    if let Err(e) = record.check_model(&tmp) {
+        return Err(fail(format!(
+            "qmtl train left a record and model that differ: {e}"
+        )));
+    }
+    let meta = Meta {
+        schema: super::meta::SCHEMA,
+        key: job.hashed.clone(),
+        label: job.spec.label(),
+        command: job.args.clone(),
+        host: host(),
+        started,
+        wall_seconds: t.elapsed().as_secs_f64(),
+        cpu_seconds,
+        // The revision of the binary that trained (it may not be the workspace's).
+        git_revision: record
+            .software
+            .map_or_else(|| "unknown".to_string(), |s| s.git_revision),
+        cpu: super::env::cpu_model(),
+    };
+    if let Err(e) = std::fs::write(tmp.join("meta.json"), meta.to_json()) {
         return Err(fail(format!("writing meta.json: {e}")));
     }
     let dest = runs_dir.join(&job.key);

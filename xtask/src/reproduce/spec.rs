@@ -2,38 +2,23 @@
 //! the configuration and the data files' SHA-256, naming its record folder
 //! `results/runs/<key>/`), the command line that produces it and its rough cost.
 
-use serde::Serialize;
+use models::Metric;
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use super::data::Dataset;
+/// The model variant (model-spec section 5): the library's, which `qmtl train
+/// --mode` and `run.json` use.
+pub use models::Mode;
 
 /// Bump when the meaning of a key changes (a new fixed flag, another layout).
 const SCHEMA: u32 = 1;
 
-/// The model variant (model-spec section 5).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Mode {
-    Stl,
-    Qmtl,
-    Ensemble,
-    Pta,
-}
-
-impl Mode {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Mode::Stl => "stl",
-            Mode::Qmtl => "qmtl",
-            Mode::Ensemble => "ensemble",
-            Mode::Pta => "pta",
-        }
-    }
-}
-
 /// Everything that distinguishes one run of a reproduction from another.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct RunSpec {
     pub dataset: String,
     pub mode: Mode,
@@ -44,7 +29,7 @@ pub struct RunSpec {
     pub train_fraction: f64,
     pub max_sentences: Option<usize>,
     pub mlp: usize,
-    pub metric: &'static str,
+    pub metric: Metric,
 }
 
 /// Flags passed with every run, so that a changed default of `qmtl train`
@@ -57,26 +42,62 @@ const FIXED: [(&str, &str); 5] = [
     ("--word-dim", "64"),
 ];
 
-impl RunSpec {
-    /// The canonical JSON the key is the hash of.
-    pub fn key_json(&self, d: &Dataset) -> String {
-        let fixed: serde_json::Map<String, serde_json::Value> = FIXED
-            .iter()
-            .map(|(k, v)| (k.trim_start_matches("--").to_string(), (*v).into()))
-            .collect();
-        serde_json::json!({
-            "schema": SCHEMA,
-            "spec": self,
-            "fixed": fixed,
-            "data": {"train": d.sha256[0], "dev": d.sha256[1], "test": d.sha256[2]},
-        })
-        .to_string()
+/// What a run's key is the hash of: the spec, the fixed flags and the data
+/// files' SHA-256. `meta.json` keeps it beside the record.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Key {
+    /// [`SCHEMA`] when the key was made (the meaning of keys, not a file layout).
+    pub schema: u32,
+    pub spec: RunSpec,
+    /// [`FIXED`], the flags without their dashes.
+    pub fixed: BTreeMap<String, String>,
+    pub data: KeyData,
+}
+
+/// SHA-256 of the data files of a run.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KeyData {
+    pub train: String,
+    pub dev: String,
+    pub test: String,
+}
+
+impl Key {
+    /// The canonical JSON: compact, every object's keys sorted (as
+    /// `serde_json::Value` holds them), which is how every key was computed.
+    pub fn json(&self) -> String {
+        serde_json::to_value(self)
+            .expect("a key serialises")
+            .to_string()
     }
 
-    /// 16 hex digits of the SHA-256 of [`RunSpec::key_json`].
-    pub fn key(&self, d: &Dataset) -> String {
-        let digest = Sha256::digest(self.key_json(d).as_bytes());
+    /// 16 hex digits of the SHA-256 of [`Key::json`]: the record's folder name.
+    pub fn hash(&self) -> String {
+        let digest = Sha256::digest(self.json().as_bytes());
         super::data::hex(&digest[..8])
+    }
+}
+
+impl RunSpec {
+    /// What the key of this run on `d` is the hash of.
+    pub fn key_of(&self, d: &Dataset) -> Key {
+        let [train, dev, test] = d.sha256.clone();
+        Key {
+            schema: SCHEMA,
+            spec: self.clone(),
+            fixed: FIXED
+                .iter()
+                .map(|(k, v)| (k.trim_start_matches("--").to_string(), v.to_string()))
+                .collect(),
+            data: KeyData { train, dev, test },
+        }
+    }
+
+    /// The key of this run on `d` (see [`Key::hash`]).
+    pub fn key(&self, d: &Dataset) -> String {
+        self.key_of(d).hash()
     }
 
     /// The arguments of `qmtl train` (without `--out`).
@@ -99,7 +120,7 @@ impl RunSpec {
             push("--max-sentences", n.to_string());
         }
         push("--mlp", self.mlp.to_string());
-        push("--metric", self.metric.into());
+        push("--metric", self.metric.as_str().into());
         for (k, v) in FIXED {
             push(k, v.into());
         }

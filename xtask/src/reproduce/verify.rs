@@ -147,8 +147,7 @@ pub fn verify(
                         job.spec.label(),
                         String::from_utf8_lossy(&o.stderr).trim()
                     );
-                    let bytes = std::fs::read(out.join("run.json"))?;
-                    Ok(serde_json::from_slice(&bytes)?)
+                    Run::read(&out)
                 })();
                 eprintln!("reproduce: verified {}", job.spec.label());
                 retrained.lock().unwrap().push((i, result));

@@ -93,14 +93,10 @@ impl Rep<'_> {
     /// The mean over seeds of the CPU seconds the runner measured for the run of
     /// `spec(seed)` (None if one has no `meta.json` with them).
     pub fn cpu_seconds(&mut self, d: &Dataset, spec: impl Fn(u64) -> RunSpec) -> Option<f64> {
-        let v: Option<Vec<f64>> = self
-            .ctx
-            .profile
-            .seeds
-            .iter()
-            .map(|&s| self.store.meta(&spec(s).key(d))?["cpu_seconds"].as_f64())
-            .collect();
-        v.map(|v| mean(&v))
+        let v = self.seeds(d, spec, |r| r.meta.as_ref()?.cpu_seconds)?;
+        v.into_iter()
+            .collect::<Option<Vec<f64>>>()
+            .map(|v| mean(&v))
     }
 
     /// Writes `<results>/<sub>/<name>` and returns its path relative to the report.
@@ -191,7 +187,7 @@ pub fn write(
         .collect();
     parts.push(seeds::diagnosis(&mut rep, &checks, &claims));
     parts.push(runs::index(&mut rep, jobs)?);
-    let mut prov = runs::provenance(&rep, jobs);
+    let mut prov = runs::provenance(&mut rep, jobs);
     prov.verification = match super::verify::Verification::load(results)? {
         Some(v) => v.summary(),
         None => "Verification: not run yet (`--verify N` retrains the N cheapest finished \

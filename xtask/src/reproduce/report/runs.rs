@@ -5,6 +5,7 @@
 use anyhow::Result;
 use std::collections::BTreeMap;
 
+use super::super::meta::Meta;
 use super::super::plan::Job;
 use super::sections::Provenance;
 use super::{cell, Rep, Section};
@@ -21,25 +22,16 @@ pub fn index(rep: &mut Rep, jobs: &[Job]) -> Result<Section> {
             Ok(r) => r.cloned(),
             Err(_) => None,
         };
-        let meta = rep.store.meta(&j.key);
-        let field = |k: &str| {
-            meta.as_ref()
-                .and_then(|m| m[k].as_str().map(String::from))
-                .unwrap_or_default()
-        };
+        let meta = run.as_ref().and_then(|r| r.meta.as_ref());
         let status = if run.is_some() { "finished" } else { "pending" };
-        if let Some(c) = meta.as_ref().and_then(|m| m["cpu_seconds"].as_f64()) {
+        let cpu_seconds = meta.and_then(|m| m.cpu_seconds);
+        if let Some(c) = cpu_seconds {
             cpu += c;
             with_cpu += 1;
         }
         if run.is_some() {
             finished += 1;
-            let rev = field("git_revision");
-            let rev = if rev.is_empty() {
-                "unknown (emitted job)".into()
-            } else {
-                rev
-            };
+            let rev = meta.map_or("unknown (emitted job)".into(), |m| m.git_revision.clone());
             *revisions.entry(rev).or_default() += 1;
         }
         csv += &format!(
@@ -47,11 +39,11 @@ pub fn index(rep: &mut Rep, jobs: &[Job]) -> Result<Section> {
             j.key,
             j.spec.label(),
             cell(run.as_ref().map(|r| r.train_seconds)),
-            cell(meta.as_ref().and_then(|m| m["cpu_seconds"].as_f64())),
+            cell(cpu_seconds),
             cell(run.as_ref().map(|r| r.dev().avg)),
             cell(run.as_ref().map(|r| r.test.avg)),
-            field("git_revision"),
-            field("host")
+            meta.map_or("", |m| m.git_revision.as_str()),
+            meta.map_or("", |m| m.host.as_str())
         );
     }
     let link = rep.file("tables", "runs.csv", &csv)?;
@@ -77,21 +69,23 @@ pub fn index(rep: &mut Rep, jobs: &[Job]) -> Result<Section> {
 }
 
 /// The CPUs and hosts that made the finished records of `jobs`, with counts.
-pub fn provenance(rep: &Rep, jobs: &[Job]) -> Provenance {
+pub fn provenance(rep: &mut Rep, jobs: &[Job]) -> Provenance {
     let (mut cpus, mut hosts): (BTreeMap<String, usize>, BTreeMap<String, usize>) =
         Default::default();
     for j in jobs {
         if !rep.store.finished(&j.key) {
             continue;
         }
-        let meta = rep.store.meta(&j.key);
-        let field = |k: &str| {
-            meta.as_ref()
-                .and_then(|m| m[k].as_str().map(String::from))
-                .unwrap_or_else(|| "not recorded".into())
+        let Ok(Some(run)) = rep.store.load(&j.key) else {
+            continue;
         };
-        *cpus.entry(field("cpu")).or_default() += 1;
-        *hosts.entry(field("host")).or_default() += 1;
+        let field = |f: fn(&Meta) -> &String| {
+            run.meta
+                .as_ref()
+                .map_or_else(|| "not recorded".to_string(), |m| f(m).clone())
+        };
+        *cpus.entry(field(|m| &m.cpu)).or_default() += 1;
+        *hosts.entry(field(|m| &m.host)).or_default() += 1;
     }
     let list = |m: BTreeMap<String, usize>| {
         if m.is_empty() {

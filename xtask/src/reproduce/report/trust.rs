@@ -216,7 +216,9 @@ pub fn section(rep: &mut Rep) -> Result<Section> {
         let mut v = Vec::new();
         for d in &ud {
             let c = |rep: &mut Rep, mode| {
-                rep.store.meta(&ctx.noisy(d, mode, 0.0, seed).key(d))?["cpu_seconds"].as_f64()
+                load(rep, d, &ctx.noisy(d, mode, 0.0, seed))?
+                    .meta?
+                    .cpu_seconds
             };
             if let (Some(q), Some(e)) = (c(rep, Mode::Qmtl), c(rep, Mode::Ensemble)) {
                 v.push(q / e);
