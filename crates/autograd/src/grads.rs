@@ -69,6 +69,38 @@ impl<T: Real> Grads<T> {
         }
     }
 
+    /// The gradient buffers of several distinct dense parameters at once, in
+    /// the order of `ids`, each marked as received: an op that runs parts of
+    /// its backward pass on different threads hands each part its own buffers.
+    /// Panics if an id repeats.
+    pub(crate) fn dense_disjoint_mut(&mut self, ids: &[ParamId]) -> Vec<&mut [T]> {
+        for &id in ids {
+            self.dense_mut(id);
+        }
+        let mut out: Vec<Option<&mut [T]>> = ids.iter().map(|_| None).collect();
+        for (i, buf) in self.bufs.iter_mut().enumerate() {
+            let mut at = (0..ids.len()).filter(|&k| ids[k].0 as usize == i);
+            if let Some(k) = at.next() {
+                assert!(
+                    at.next().is_none(),
+                    "dense_disjoint_mut: parameter {i} repeats"
+                );
+                out[k] = Some(buf);
+            }
+        }
+        out.into_iter().map(|b| b.expect("marked above")).collect()
+    }
+
+    /// Records the squared norm of dense parameter `id`'s gradient, taken by
+    /// the caller from the buffer [`Grads::dense_disjoint_mut`] handed out (the
+    /// threaded counterpart of [`Grads::note_squared_norm`]).
+    pub(crate) fn set_squared_norm(&mut self, id: ParamId, squared: f64) {
+        let i = id.0 as usize;
+        if self.touched[i] {
+            self.known[i] = Some(squared);
+        }
+    }
+
     /// The gradient of row `r` of a table, marked as received.
     pub fn row_mut(&mut self, id: ParamId, r: usize) -> &mut [T] {
         let i = id.0 as usize;
@@ -231,5 +263,21 @@ mod tests {
         g.note_squared_norm(a);
         g.dense_mut(a)[1] = 1.0;
         assert_eq!(g.squared_norm(), 1.0);
+    }
+
+    #[test]
+    fn disjoint_buffers_are_marked_received_and_a_repeat_is_refused() {
+        let mut s = ParamStore::<f64>::new();
+        let a = s.from_values("a", 1, 2, ParamKind::Dense, vec![0.0; 2]);
+        let b = s.from_values("b", 1, 3, ParamKind::Dense, vec![0.0; 3]);
+        let mut g = Grads::new(&s);
+        let bufs = g.dense_disjoint_mut(&[b, a]);
+        assert_eq!(bufs.iter().map(|b| b.len()).collect::<Vec<_>>(), vec![3, 2]);
+        assert_eq!(g.received().count(), 2);
+        let repeat = std::panic::catch_unwind(move || {
+            let mut g = Grads::new(&s);
+            g.dense_disjoint_mut(&[a, b, a]).len()
+        });
+        assert!(repeat.is_err());
     }
 }

@@ -6,7 +6,9 @@
 //! [`Sgd`] applies. Ops are methods of [`Graph`], one file each under `ops/`,
 //! each with its backward pass right below its forward pass. LSTM cells live
 //! in [`lstm`]: a step built from primitive ops for reading and reference, and
-//! the fused [`Graph::lstm_seq`] / [`Graph::lstm_last`] ops the tagger runs on.
+//! the fused [`Graph::lstm_seq`] / [`Graph::lstm_last`] ops, and their
+//! two-direction forms ([`Graph::bilstm_seq`], [`Graph::bilstm_last_gather`])
+//! that the tagger runs on, the directions on two threads of the rayon pool.
 //!
 //! Everything is generic over the element type ([`cpu_kernels::Real`]): the
 //! tagger trains in `f32`; the [`gradcheck`] of every op runs the same code in

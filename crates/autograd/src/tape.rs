@@ -92,6 +92,17 @@ pub(crate) enum Op {
         steps: usize,
         rows: usize,
     },
+    /// Both directions of a BiLSTM layer over the same input, run at the same
+    /// time: `ints` holds `active` (per step), then `xrow` and `orow` of
+    /// `fwd`, then those of `bwd` (per packed row); `rows` packed rows each.
+    BiLstm {
+        x: Var,
+        fwd: LstmParams,
+        bwd: LstmParams,
+        ints: usize,
+        steps: usize,
+        rows: usize,
+    },
 }
 
 /// One recorded value: its op, shape and where its data is.
@@ -120,7 +131,8 @@ pub struct Tape<T> {
     pub(crate) vals: Vec<T>,
     pub(crate) grads: Vec<T>,
     pub(crate) ints: Vec<usize>,
-    pub(crate) scratch: Vec<T>,
+    /// Temporary space of the ops, one buffer per part an op runs in parallel.
+    pub(crate) scratch: Vec<Vec<T>>,
     pub(crate) reached: Vec<bool>,
     /// Length of the part of `vals` the current graph uses.
     pub(crate) used: usize,
@@ -194,6 +206,10 @@ impl<'a, T: Real> Vals<'a, T> {
     }
 }
 
+/// What [`Graph::io_scratch`] hands an op being recorded: its inputs' values
+/// (read), its own value and aux (written) and the scratch buffers.
+pub(crate) type OpIo<'a, T> = (Vals<'a, T>, &'a mut [T], &'a mut [T], &'a mut [Vec<T>]);
+
 /// Where a backward pass accumulates its inputs' gradients.
 pub(crate) struct GradSink<'a, T> {
     /// Gradients of the nodes recorded before the one being processed.
@@ -223,6 +239,35 @@ impl<T: Real> GradSink<'_, T> {
         if let Op::Param(p) = self.nodes[v.idx()].op {
             self.grads.note_squared_norm(p);
         }
+    }
+
+    /// [`GradSink::of`] for `x` together with the gradient buffers of the
+    /// dense parameters `ids` (distinct, and none of them `x`), borrowed at
+    /// once so that different threads can fill them.
+    pub fn of_with_params(&mut self, x: Var, ids: &[ParamId]) -> (Option<&mut [T]>, Vec<&mut [T]>) {
+        let n = &self.nodes[x.idx()];
+        if !n.needs_grad {
+            return (None, self.grads.dense_disjoint_mut(ids));
+        }
+        self.reached[x.idx()] = true;
+        match n.op {
+            Op::Param(p) => {
+                let all: Vec<ParamId> = ids.iter().copied().chain([p]).collect();
+                let mut bufs = self.grads.dense_disjoint_mut(&all);
+                let dx = bufs.pop();
+                (dx, bufs)
+            }
+            _ => (
+                Some(&mut self.before[n.off..n.off + n.len()]),
+                self.grads.dense_disjoint_mut(ids),
+            ),
+        }
+    }
+
+    /// Records the squared norm of parameter `id`'s gradient, taken by an op
+    /// from a buffer [`GradSink::of_with_params`] handed out.
+    pub fn set_squared_norm(&mut self, id: ParamId, squared: f64) {
+        self.grads.set_squared_norm(id, squared);
     }
 
     /// Row `r` of table `p`'s gradient.
@@ -365,16 +410,14 @@ impl<'a, T: Real> Graph<'a, T> {
     /// The inputs (read) and the output value and aux (written) of node `out`,
     /// which must be the last one recorded.
     pub(crate) fn io(&mut self, out: Var) -> (Vals<'_, T>, &mut [T], &mut [T]) {
-        let (vals, value, aux, _) = self.io_scratch(out);
+        let (vals, value, aux, _) = self.io_scratch(out, 0);
         (vals, value, aux)
     }
 
-    /// [`Graph::io`] plus the tape's scratch buffer, for ops that need
-    /// temporary space while recording.
-    pub(crate) fn io_scratch(
-        &mut self,
-        out: Var,
-    ) -> (Vals<'_, T>, &mut [T], &mut [T], &mut Vec<T>) {
+    /// [`Graph::io`] plus the tape's scratch buffers, for ops that need
+    /// temporary space while recording (at least `parts` buffers, one per
+    /// part the op runs in parallel).
+    pub(crate) fn io_scratch(&mut self, out: Var, parts: usize) -> OpIo<'_, T> {
         let n = self.tape.nodes[out.idx()];
         let (before, after) = self.tape.vals.split_at_mut(n.off);
         let (value, aux) = after.split_at_mut(n.len());
@@ -384,7 +427,11 @@ impl<'a, T: Real> Graph<'a, T> {
             params: self.params,
             ints: &self.tape.ints,
         };
-        (vals, value, &mut aux[..n.aux_len], &mut self.tape.scratch)
+        let scratch = &mut self.tape.scratch;
+        if scratch.len() < parts {
+            scratch.resize_with(parts, Vec::new);
+        }
+        (vals, value, &mut aux[..n.aux_len], &mut scratch[..])
     }
 
     /// Runs reverse mode from the `1 x 1` node `loss`, accumulating parameter

@@ -139,7 +139,8 @@ impl<T: Real> Graph<'_, T> {
         let at = self.push_ints(ints.iter().copied().chain(gold.iter().copied()));
         // Every aux element is written below (overwritten or zeroed first).
         let out = self.push_with(Op::Heads { h, ints: at, k }, 1, 1, aux_len, needs, false);
-        let (vals, y, aux, scratch) = self.io_scratch(out);
+        let (vals, y, aux, scratch) = self.io_scratch(out, 1);
+        let scratch = &mut scratch[0];
         let (dh, saved) = aux.split_at_mut(n * d);
         dh.fill(T::ZERO);
 

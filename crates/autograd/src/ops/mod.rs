@@ -31,7 +31,7 @@ pub(crate) fn backward<T: Real>(
     vals: &Vals<'_, T>,
     dy: &[T],
     sink: &mut GradSink<'_, T>,
-    scratch: &mut Vec<T>,
+    scratch: &mut Vec<Vec<T>>,
 ) {
     let node = vals.node(v);
     match node.op {
@@ -57,8 +57,17 @@ pub(crate) fn backward<T: Real>(
         Op::SoftmaxNll { x, .. } => softmax_nll::backward(vals, v, dy, sink, x),
         Op::Sum { ints, n } => sum::backward(dy, sink, vals.ints(ints, n)),
         Op::Heads { .. } => heads::backward(vals, v, dy, sink),
-        Op::Lstm { .. } => lstm_seq::backward(vals, v, dy, sink, scratch),
+        Op::Lstm { .. } => lstm_seq::backward(vals, v, dy, sink, &mut parts(scratch, 1)[0]),
+        Op::BiLstm { .. } => lstm_seq::backward_bi(vals, v, dy, sink, parts(scratch, 2)),
     }
+}
+
+/// The first `n` scratch buffers (created empty when missing).
+fn parts<T>(scratch: &mut Vec<Vec<T>>, n: usize) -> &mut [Vec<T>] {
+    if scratch.len() < n {
+        scratch.resize_with(n, Vec::new);
+    }
+    &mut scratch[..n]
 }
 
 /// The shared gradient-check harness of the op tests: inputs are parameters

@@ -2,12 +2,14 @@
 //! step, then every weight gradient as one GEMM over all steps (the input
 //! side's over the rows of `x`, the positions' gate gradients summed per row).
 
-use super::{acc_xw, in_order, Layout, NONE};
-use crate::lstm::LstmKind;
+use super::{acc_xw, in_order, weight_ids, Layout, NONE};
+use crate::lstm::{LstmKind, LstmParams};
+use crate::params::ParamStore;
 use crate::tape::{GradSink, Op, Vals, Var};
 use cpu_kernels::{gemm, Mat, MatMut, Real};
 
-/// The backward recurrence, then every weight gradient as one GEMM over all steps.
+/// The backward pass of `lstm_seq` / `lstm_last(_gather)`: one direction,
+/// then `dx += dGx·Wx`.
 pub(in crate::ops) fn backward<T: Real>(
     vals: &Vals<'_, T>,
     v: Var,
@@ -25,12 +27,85 @@ pub(in crate::ops) fn backward<T: Real>(
     else {
         unreachable!()
     };
-    let n = vals.node(x).rows;
-    let (h, gh, input) = (p.hidden, p.kind.gates() * p.hidden, p.input);
+    if rows == 0 {
+        return;
+    }
     let all = vals.ints(ints, steps + 2 * rows);
     let (active, rest) = all.split_at(steps);
     let (xrow, orow) = rest.split_at(rows);
-    let aux = vals.aux(v);
+    let d = Dir {
+        p,
+        active,
+        xrow,
+        orow,
+        aux: vals.aux(v),
+    };
+    let ids = weight_ids(&p);
+    let (dx, grads) = sink.of_with_params(x, &ids);
+    let xv = input_of(vals, x);
+    let (dgx, norms) = direction(vals.params, xv, &d, dy, p.hidden, grads, scratch);
+    if let Some(dx) = dx {
+        input_grad(vals.params, &p, dgx, dx);
+    }
+    for (id, sq) in ids.into_iter().zip(norms) {
+        sink.set_squared_norm(id, sq);
+    }
+}
+
+/// The value of the input `x` as a matrix.
+pub(super) fn input_of<'a, T: Real>(vals: &Vals<'a, T>, x: Var) -> Mat<'a, T> {
+    let n = vals.node(x);
+    Mat::new(vals.get(x), n.rows, n.cols)
+}
+
+/// `dx += dGx·Wx`: the input's gradient from the input side's gate gradients
+/// per row of `x` (`n×gh`).
+pub(super) fn input_grad<T: Real>(params: &ParamStore<T>, p: &LstmParams, dgx: &[T], dx: &mut [T]) {
+    let (gh, input) = (p.kind.gates() * p.hidden, p.input);
+    let n = dx.len() / input;
+    gemm(
+        T::ONE,
+        Mat::new(dgx, n, gh),
+        Mat::new(&params.get(p.wx).value, gh, input),
+        T::ONE,
+        MatMut::new(dx, n, input),
+    );
+}
+
+/// One direction as its forward pass recorded it: the packing (`active` per
+/// step, `xrow` and `orow` per packed row) and the saved arrays.
+pub(super) struct Dir<'a, T> {
+    pub p: LstmParams,
+    pub active: &'a [usize],
+    pub xrow: &'a [usize],
+    pub orow: &'a [usize],
+    pub aux: &'a [T],
+}
+
+/// The backward recurrence of one direction (at least one packed row), then
+/// its weight gradients as GEMMs over all steps, added to `grads` (the
+/// buffers of [`weight_ids`], in that order). `dy` holds the output
+/// gradient rows `ld` apart (starting at this direction's column). Returns
+/// the input side's gate gradients per row of `x` (`n×gh`, in `scratch`)
+/// and the squared norms of the weight gradients, taken while in cache.
+pub(super) fn direction<'s, T: Real>(
+    params: &ParamStore<T>,
+    x: Mat<'_, T>,
+    d: &Dir<'_, T>,
+    dy: &[T],
+    ld: usize,
+    grads: Vec<&mut [T]>,
+    scratch: &'s mut Vec<T>,
+) -> (&'s [T], Vec<f64>) {
+    let Dir {
+        p,
+        active,
+        xrow,
+        orow,
+        aux,
+    } = *d;
+    let (n, rows, steps) = (x.rows(), xrow.len(), active.len());
+    let (h, gh, input) = (p.hidden, p.kind.gates() * p.hidden, p.input);
     let l = Layout::new(rows, h, gh);
     let arr = |off: usize, w: usize| &aux[off..off + rows * w];
     let (act, c, tc, hprev, cprev) = (
@@ -40,8 +115,8 @@ pub(in crate::ops) fn backward<T: Real>(
         arr(l.hprev, h),
         arr(l.cprev, h),
     );
-    let value = |id| vals.params.get(id).value.as_slice();
-    let (wx, wh) = (value(p.wx), value(p.wh));
+    let value = |id| params.get(id).value.as_slice();
+    let wh = value(p.wh);
 
     // scratch: dh (P×h) | dc (P×h) | dact (P×gh) | dgx (n×gh)
     // dact is written in full below; dh, dc and dgx accumulate.
@@ -55,7 +130,7 @@ pub(in crate::ops) fn backward<T: Real>(
     let (dact, dgx) = rest.split_at_mut(rows * gh);
     for (r, &o) in orow.iter().enumerate() {
         if o != NONE {
-            dh[r * h..(r + 1) * h].copy_from_slice(&dy[o * h..(o + 1) * h]);
+            dh[r * h..(r + 1) * h].copy_from_slice(&dy[o * ld..o * ld + h]);
         }
     }
     let one = T::ONE;
@@ -157,7 +232,6 @@ pub(in crate::ops) fn backward<T: Real>(
     // packed rows that read a row, summed (in place when each row is read
     // once, in order).
     let dact = &*dact;
-    let xv = vals.get(x);
     let dgx: &[T] = if in_order(xrow, n) {
         dact
     } else {
@@ -169,63 +243,55 @@ pub(in crate::ops) fn backward<T: Real>(
         dgx
     };
     // Weight gradients over all steps at once (rows of step 0 have zero h, c before them).
-    if rows > 0 {
-        gemm(
-            one,
-            Mat::new(dgx, n, gh).t(),
-            Mat::new(xv, n, input),
-            one,
-            MatMut::new(sink.grads.dense_mut(p.wx), gh, input),
-        );
-        // The recurrent products skip the rows of step 0 (first in the packing),
-        // whose previous h and c are zero.
-        let (r0, rest) = (active[0], rows - active[0]);
-        gemm(
-            one,
-            Mat::new(&dact[r0 * gh..], rest, gh).t(),
-            Mat::new(&hprev[r0 * h..], rest, h),
-            one,
-            MatMut::new(sink.grads.dense_mut(p.wh), gh, h),
-        );
-        let db = sink.grads.dense_mut(p.b);
-        for row in dgx.chunks_exact(gh) {
-            cpu_kernels::axpy(one, row, db);
-        }
-        if p.kind == LstmKind::Coupled {
-            let di = Mat::with_ld(&dact[r0 * gh..], rest, h, gh);
-            let dout = Mat::with_ld(&dact[2 * h..], rows, h, gh);
-            gemm(
-                one,
-                di.t(),
-                Mat::new(&cprev[r0 * h..], rest, h),
-                one,
-                MatMut::new(sink.grads.dense_mut(p.wci.unwrap()), h, h),
-            );
-            gemm(
-                one,
-                dout.t(),
-                Mat::new(c, rows, h),
-                one,
-                MatMut::new(sink.grads.dense_mut(p.wco.unwrap()), h, h),
-            );
-        }
-        // The weight gradients are in cache (and complete unless another op
-        // shares the weights, whose write would forget the value): their
-        // squared norms for clipping cost little now.
-        for id in [Some(p.wx), Some(p.wh), Some(p.b), p.wci, p.wco]
-            .into_iter()
-            .flatten()
-        {
-            sink.grads.note_squared_norm(id);
-        }
+    let mut grads = grads.into_iter();
+    let mut next = || grads.next().expect("one buffer per weight");
+    let (gwx, gwh, gb) = (next(), next(), next());
+    gemm(
+        one,
+        Mat::new(dgx, n, gh).t(),
+        x,
+        one,
+        MatMut::new(gwx, gh, input),
+    );
+    // The recurrent products skip the rows of step 0 (first in the packing),
+    // whose previous h and c are zero.
+    let (r0, rest) = (active[0], rows - active[0]);
+    gemm(
+        one,
+        Mat::new(&dact[r0 * gh..], rest, gh).t(),
+        Mat::new(&hprev[r0 * h..], rest, h),
+        one,
+        MatMut::new(gwh, gh, h),
+    );
+    for row in dgx.chunks_exact(gh) {
+        cpu_kernels::axpy(one, row, gb);
     }
-    if let (Some(dx), true) = (sink.of(x), rows > 0) {
+    let mut done = vec![gwx, gwh, gb];
+    if p.kind == LstmKind::Coupled {
+        let (gwci, gwco) = (next(), next());
+        let di = Mat::with_ld(&dact[r0 * gh..], rest, h, gh);
+        let dout = Mat::with_ld(&dact[2 * h..], rows, h, gh);
         gemm(
             one,
-            Mat::new(dgx, n, gh),
-            Mat::new(wx, gh, input),
+            di.t(),
+            Mat::new(&cprev[r0 * h..], rest, h),
             one,
-            MatMut::new(dx, n, input),
+            MatMut::new(gwci, h, h),
         );
+        gemm(
+            one,
+            dout.t(),
+            Mat::new(c, rows, h),
+            one,
+            MatMut::new(gwco, h, h),
+        );
+        done.extend([gwci, gwco]);
     }
+    // The weight gradients are in cache (and complete unless another op
+    // shares the weights): their squared norms for clipping cost little now.
+    let norms = done
+        .iter()
+        .map(|g| cpu_kernels::dot(g, g).to_f64())
+        .collect();
+    (dgx, norms)
 }

@@ -21,15 +21,22 @@
 //! and `dWx += dGᵀ·x`, `dx += dG·Wx` run over the distinct rows too. That is
 //! exact by linearity (`Σᵣ dGᵣᵀ x = Σ_rows (Σ_{r→row} dGᵣ)ᵀ x_row`); only the
 //! order of float additions changes.
+//!
+//! The tagger records both directions of a BiLSTM as one op
+//! ([`Graph::bilstm_seq`], [`Graph::bilstm_last_gather`], in `bi.rs`) that
+//! runs them on two threads; each direction is the code of this module.
 
 mod backward;
+mod bi;
 mod forward;
 
 pub(super) use backward::backward;
+pub(super) use bi::backward_bi;
 use forward::forward;
 
 use crate::lstm::LstmParams;
-use crate::tape::{Op, Var};
+use crate::params::ParamId;
+use crate::tape::{Op, Vals, Var};
 use crate::Graph;
 use cpu_kernels::{gemm, gemv, Mat, MatMut, Real};
 
@@ -77,6 +84,39 @@ impl<T: Real> Graph<'_, T> {
         reverse: bool,
         finals: bool,
     ) -> Var {
+        let rows = self.check_lstm_input(p, x, gather, lengths);
+        let (h, gh) = (p.hidden, p.kind.gates() * p.hidden);
+        let pk = Packing::new(lengths, gather, reverse, finals);
+        let steps = pk.active.len();
+        let ints = self.push_ints(pk.active.iter().chain(&pk.xrow).chain(&pk.orow).copied());
+        let out_rows = if finals { lengths.len() } else { rows };
+        let op = Op::Lstm {
+            x,
+            p: *p,
+            ints,
+            steps,
+            rows,
+        };
+        let l = Layout::new(rows, h, gh);
+        // Not zeroed: everything below is written before it is read, except
+        // the outputs of empty sequences and the (zero) state before step 0.
+        let out = self.push_with(op, out_rows, h, l.len, true, false);
+        let (vals, y, aux, scratch) = self.io_scratch(out, 1);
+        run_forward(&vals, p, x, &pk, aux, &mut scratch[0]);
+        y.fill(T::ZERO);
+        write_outputs(&aux[l.hp..l.len], &pk.orow, h, y, h);
+        out
+    }
+
+    /// Checks `x` and the sequences against the cell `p`; returns the number
+    /// of positions (packed rows).
+    fn check_lstm_input(
+        &self,
+        p: &LstmParams,
+        x: Var,
+        gather: Option<&[usize]>,
+        lengths: &[usize],
+    ) -> usize {
         let (n, input) = self.shape(x);
         assert_eq!(
             input, p.input,
@@ -101,9 +141,22 @@ impl<T: Real> Graph<'_, T> {
                 }
             }
         }
-        let (h, gh) = (p.hidden, p.kind.gates() * p.hidden);
+        rows
+    }
+}
 
-        // Packing: sequences by decreasing length; step t holds the first active[t].
+/// The packed layout of one direction: sequences by decreasing length, so
+/// that step `t` holds the first `active[t]`; per packed row, the row of `x`
+/// it reads and the output row it fills (`NONE`: no output).
+struct Packing {
+    active: Vec<usize>,
+    xrow: Vec<usize>,
+    orow: Vec<usize>,
+}
+
+impl Packing {
+    fn new(lengths: &[usize], gather: Option<&[usize]>, reverse: bool, finals: bool) -> Self {
+        let rows = lengths.iter().sum::<usize>();
         let mut order: Vec<usize> = (0..lengths.len()).collect();
         order.sort_by_key(|&s| std::cmp::Reverse(lengths[s]));
         let starts: Vec<usize> = lengths
@@ -128,38 +181,48 @@ impl<T: Real> Graph<'_, T> {
                 });
             }
         }
-        let ints = self.push_ints(active.iter().chain(&xrow).chain(&orow).copied());
-        let out_rows = if finals { lengths.len() } else { rows };
-        let op = Op::Lstm {
-            x,
-            p: *p,
-            ints,
-            steps,
-            rows,
-        };
-        let aux = Layout::new(rows, h, gh).len;
-        // Not zeroed: everything below is written before it is read, except
-        // the outputs of empty sequences and the (zero) state before step 0.
-        let out = self.push_with(op, out_rows, h, aux, true, false);
-
-        let (vals, y, aux, scratch) = self.io_scratch(out);
-        y.fill(T::ZERO);
-        let l = Layout::new(rows, h, gh);
-        let s = Saved::split(aux, &l);
-        // The state before step 0 is zero (rows of step 0 come first).
-        let first = active.first().copied().unwrap_or(0) * h;
-        s.hprev[..first].fill(T::ZERO);
-        s.cprev[..first].fill(T::ZERO);
-        let xv = Mat::new(vals.get(x), n, input);
-        forward(&vals, p, xv, &xrow, &active, s, scratch);
-        let hp = &aux[l.hp..l.hp + rows * h];
-        for (r, &o) in orow.iter().enumerate() {
-            if o != NONE {
-                y[o * h..(o + 1) * h].copy_from_slice(&hp[r * h..(r + 1) * h]);
-            }
-        }
-        out
+        Packing { active, xrow, orow }
     }
+}
+
+/// Runs one direction forward over `x`, saving into `aux` (a [`Layout`]).
+fn run_forward<T: Real>(
+    vals: &Vals<'_, T>,
+    p: &LstmParams,
+    x: Var,
+    pk: &Packing,
+    aux: &mut [T],
+    scratch: &mut Vec<T>,
+) {
+    let (h, gh) = (p.hidden, p.kind.gates() * p.hidden);
+    let l = Layout::new(pk.xrow.len(), h, gh);
+    let s = Saved::split(aux, &l);
+    // The state before step 0 is zero (rows of step 0 come first).
+    let first = pk.active.first().copied().unwrap_or(0) * h;
+    s.hprev[..first].fill(T::ZERO);
+    s.cprev[..first].fill(T::ZERO);
+    let xn = vals.node(x);
+    let xv = Mat::new(vals.get(x), xn.rows, xn.cols);
+    forward(vals, p, xv, &pk.xrow, &pk.active, s, scratch);
+}
+
+/// Copies the output `h` (`hp`, one row per packed row) of every packed row
+/// that has an output row `orow` into that row of `y` (rows `ld` apart; `y`
+/// may start at a column offset).
+fn write_outputs<T: Real>(hp: &[T], orow: &[usize], h: usize, y: &mut [T], ld: usize) {
+    for (r, &o) in orow.iter().enumerate() {
+        if o != NONE {
+            y[o * ld..o * ld + h].copy_from_slice(&hp[r * h..(r + 1) * h]);
+        }
+    }
+}
+
+/// The weight matrices of a cell, in the order their gradients are handed out.
+fn weight_ids(p: &LstmParams) -> Vec<ParamId> {
+    [Some(p.wx), Some(p.wh), Some(p.b), p.wci, p.wco]
+        .into_iter()
+        .flatten()
+        .collect()
 }
 
 /// Offsets of the saved arrays in a node's aux (P packed rows). The input is
