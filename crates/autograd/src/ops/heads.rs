@@ -20,13 +20,17 @@
 //! - One node instead of seven per head: no per-head output and gradient
 //!   buffers to allocate and zero on the tape.
 //!
-//! Heads are processed last to first so that `h`'s gradient sums the heads'
-//! contributions in the order the unfused graph's backward pass does.
+//! Heads are independent until their parts of `h`'s gradient are summed, so
+//! they run in parallel (one group of heads per thread of the rayon pool,
+//! issue 11): each head writes its own part into its own buffer, and the
+//! parts are summed last head to first, the order of the unfused graph's
+//! backward pass, so the bits do not depend on the number of threads.
 
 use super::linear::{affine, grad_bias, grad_input, grad_weight};
 use crate::tape::{GradSink, Op, Vals, Var};
 use crate::Graph;
 use cpu_kernels::{axpy, Real, Unary};
+use rayon::prelude::*;
 
 /// The parameters of one head, as recorded values (usually parameter leaves;
 /// `w` may be a dropout of one).
@@ -139,80 +143,144 @@ impl<T: Real> Graph<'_, T> {
         let at = self.push_ints(ints.iter().copied().chain(gold.iter().copied()));
         // Every aux element is written below (overwritten or zeroed first).
         let out = self.push_with(Op::Heads { h, ints: at, k }, 1, 1, aux_len, needs, false);
-        let (vals, y, aux, scratch) = self.io_scratch(out, 1);
-        let scratch = &mut scratch[0];
-        let (dh, saved) = aux.split_at_mut(n * d);
-        dh.fill(T::ZERO);
-
-        // Scratch: the noisy input, the hidden layer, logits, probabilities
-        // (then their gradient), and the hidden layer's gradient.
-        let (m_max, c_max) = layouts
+        // Heads run in parallel, in as many groups as the pool has threads;
+        // each group has a scratch buffer (scratch[1..]) and each head its
+        // own buffer for `h`'s gradient (scratch[0]), summed in a fixed order
+        // below: the same bits whatever the grouping.
+        let groups = rayon::current_num_threads().clamp(1, k.max(1));
+        let (vals, y, aux, scratch) = self.io_scratch(out, 1 + groups);
+        let (dh, mut saved) = aux.split_at_mut(n * d);
+        let (dh_heads, work) = scratch.split_first_mut().expect("1 + groups buffers");
+        dh_heads.resize(k * n * d, T::ZERO);
+        let mut jobs: Vec<Job<'_, T>> = Vec::with_capacity(k);
+        for ((j, l), dh) in layouts
             .iter()
-            .fold((0, 0), |(m, c), l| (m.max(l.m), c.max(l.c)));
-        let noisy = sigma > 0.0;
-        let x_len = if noisy { n * d } else { 0 };
-        scratch.resize(x_len + 2 * n * m_max + 2 * n * c_max, T::ZERO);
-        let (xs, rest) = scratch.split_at_mut(x_len);
-        let (zs, rest) = rest.split_at_mut(n * m_max);
-        let (dzs, rest) = rest.split_at_mut(n * m_max);
-        let (logits, probs) = rest.split_at_mut(n * c_max);
-        let hv = vals.get(h);
-        let mut losses = vec![T::ZERO; k];
-        for (j, l) in layouts.iter().enumerate().rev() {
-            let x: &[T] = if noisy {
-                cpu_kernels::normal_fill(seeds[j], T::from_f64(sigma), xs);
-                axpy(T::ONE, hv, xs);
-                xs
-            } else {
-                hv
-            };
-            let (m, c) = (l.m, l.c);
-            let saved = &mut saved[l.off - n * d..l.off - n * d + l.len(d)];
-            let (dv, rest) = saved.split_at_mut(m * d);
-            let (dbv, rest) = rest.split_at_mut(m);
-            let (dw, dbw) = rest.split_at_mut(c * l.w_in(d));
-            // Forward: the hidden layer, then the logits.
-            let (z, dz) = (&mut zs[..n * m], &mut dzs[..n * m]);
-            if let Some((v, bv)) = l.head.hidden {
-                affine(x, vals.get(v), Some(vals.get(bv)), n, d, z);
-                cpu_kernels::unary_inplace(Unary::Relu, z);
-            }
-            let input: &[T] = if l.head.hidden.is_some() { z } else { x };
-            let w = vals.get(l.head.w);
-            let (lg, p) = (&mut logits[..n * c], &mut probs[..n * c]);
-            affine(input, w, Some(vals.get(l.head.bw)), n, l.w_in(d), lg);
-            // Softmax and NLL, then the logits' gradient `p - onehot` in place.
-            let mut loss = T::ZERO;
-            for ((row, p), &g) in lg.chunks_exact(c).zip(p.chunks_exact_mut(c)).zip(gold) {
-                cpu_kernels::log_softmax(row, p);
-                loss -= p[g];
-            }
-            cpu_kernels::unary_inplace(Unary::Exp, p);
-            for (p, &g) in p.chunks_exact_mut(c).zip(gold) {
-                p[g] -= T::ONE;
-            }
-            losses[j] = loss;
-            // Backward through the head, into the aux.
-            dbw.fill(T::ZERO);
-            grad_bias(p, dbw);
-            grad_weight(p, input, n, c, T::ZERO, dw);
-            match l.head.hidden {
-                Some((v, _)) => {
-                    grad_input(p, w, n, c, T::ZERO, dz);
-                    // ReLU's gradient; a select (not a branch) so it vectorises.
-                    for (g, &z) in dz.iter_mut().zip(z.iter()) {
-                        *g = if z > T::ZERO { *g } else { T::ZERO };
-                    }
-                    dbv.fill(T::ZERO);
-                    grad_bias(dz, dbv);
-                    grad_weight(dz, x, n, m, T::ZERO, dv);
-                    grad_input(dz, vals.get(v), n, m, T::ONE, dh);
-                }
-                None => grad_input(p, w, n, c, T::ONE, dh),
-            }
+            .enumerate()
+            .zip(dh_heads.chunks_exact_mut(n * d))
+        {
+            let (mine, rest) = std::mem::take(&mut saved).split_at_mut(l.len(d));
+            saved = rest;
+            jobs.push(Job {
+                seed: seeds[j],
+                l,
+                saved: mine,
+                dh,
+                loss: T::ZERO,
+            });
         }
-        y[0] = losses.iter().copied().sum();
+        let ctx = Ctx {
+            vals: &vals,
+            h,
+            n,
+            d,
+            sigma,
+            gold,
+        };
+        jobs.par_chunks_mut(k.div_ceil(groups).max(1))
+            .zip(work)
+            .for_each(|(jobs, scratch)| {
+                for job in jobs {
+                    ctx.head(job, scratch);
+                }
+            });
+        // `h`'s gradient sums the heads last to first, as the unfused
+        // graph's backward pass does.
+        dh.fill(T::ZERO);
+        for job in jobs.iter().rev() {
+            axpy(T::ONE, job.dh, dh);
+        }
+        y[0] = jobs.iter().map(|job| job.loss).sum();
         out
+    }
+}
+
+/// What every head reads.
+struct Ctx<'a, 'v, T> {
+    vals: &'a Vals<'v, T>,
+    h: Var,
+    n: usize,
+    d: usize,
+    sigma: f64,
+    gold: &'a [usize],
+}
+
+/// One head's work: its noise seed, layout, saved gradients (written), its
+/// part of `h`'s gradient (written) and its loss.
+struct Job<'a, T> {
+    seed: u64,
+    l: &'a Layout,
+    saved: &'a mut [T],
+    dh: &'a mut [T],
+    loss: T,
+}
+
+impl<T: Real> Ctx<'_, '_, T> {
+    /// One head forward, then backward into its job's buffers, with
+    /// `scratch` for the noisy input, the hidden layer and its gradient, the
+    /// logits and the probabilities (then their gradient).
+    fn head(&self, job: &mut Job<'_, T>, scratch: &mut Vec<T>) {
+        let (vals, n, d, gold) = (self.vals, self.n, self.d, self.gold);
+        let l = job.l;
+        let (m, c) = (l.m, l.c);
+        let noisy = self.sigma > 0.0;
+        let x_len = if noisy { n * d } else { 0 };
+        let need = x_len + 2 * n * m + 2 * n * c;
+        if scratch.len() < need {
+            scratch.resize(need, T::ZERO);
+        }
+        let (xs, rest) = scratch.split_at_mut(x_len);
+        let (z, rest) = rest.split_at_mut(n * m);
+        let (dz, rest) = rest.split_at_mut(n * m);
+        let (lg, rest) = rest.split_at_mut(n * c);
+        let p = &mut rest[..n * c];
+        let hv = vals.get(self.h);
+        let x: &[T] = if noisy {
+            cpu_kernels::normal_fill(job.seed, T::from_f64(self.sigma), xs);
+            axpy(T::ONE, hv, xs);
+            xs
+        } else {
+            hv
+        };
+        let (dv, rest) = job.saved.split_at_mut(m * d);
+        let (dbv, rest) = rest.split_at_mut(m);
+        let (dw, dbw) = rest.split_at_mut(c * l.w_in(d));
+        // Forward: the hidden layer, then the logits.
+        if let Some((v, bv)) = l.head.hidden {
+            affine(x, vals.get(v), Some(vals.get(bv)), n, d, z);
+            cpu_kernels::unary_inplace(Unary::Relu, z);
+        }
+        let input: &[T] = if l.head.hidden.is_some() { z } else { x };
+        let w = vals.get(l.head.w);
+        affine(input, w, Some(vals.get(l.head.bw)), n, l.w_in(d), lg);
+        // Softmax and NLL, then the logits' gradient `p - onehot` in place.
+        let mut loss = T::ZERO;
+        for ((row, p), &g) in lg.chunks_exact(c).zip(p.chunks_exact_mut(c)).zip(gold) {
+            cpu_kernels::log_softmax(row, p);
+            loss -= p[g];
+        }
+        cpu_kernels::unary_inplace(Unary::Exp, p);
+        for (p, &g) in p.chunks_exact_mut(c).zip(gold) {
+            p[g] -= T::ONE;
+        }
+        job.loss = loss;
+        // Backward through the head, into the aux and the head's part of dh.
+        dbw.fill(T::ZERO);
+        grad_bias(p, dbw);
+        grad_weight(p, input, n, c, T::ZERO, dw);
+        match l.head.hidden {
+            Some((v, _)) => {
+                grad_input(p, w, n, c, T::ZERO, dz);
+                // ReLU's gradient; a select (not a branch) so it vectorises.
+                for (g, &z) in dz.iter_mut().zip(z.iter()) {
+                    *g = if z > T::ZERO { *g } else { T::ZERO };
+                }
+                dbv.fill(T::ZERO);
+                grad_bias(dz, dbv);
+                grad_weight(dz, x, n, m, T::ZERO, dv);
+                grad_input(dz, vals.get(v), n, m, T::ZERO, job.dh);
+            }
+            None => grad_input(p, w, n, c, T::ZERO, job.dh),
+        }
     }
 }
 
@@ -255,8 +323,8 @@ pub(super) fn backward<T: Real>(vals: &Vals<'_, T>, v: Var, dy: &[T], sink: &mut
 mod tests {
     use super::Head;
     use crate::ops::testing::param;
-    use crate::params::ParamId;
-    use crate::{gradcheck, Graph, ParamStore, Tape, Var};
+    use crate::params::{ParamId, ParamKind};
+    use crate::{gradcheck, Graph, ParamStore, Real, Tape, Var};
     use rand::{Rng, SeedableRng};
     use rand_xoshiro::Xoshiro256PlusPlus;
 
@@ -286,7 +354,7 @@ mod tests {
         (s, h, heads)
     }
 
-    fn vars(g: &mut Graph<'_, f64>, heads: &[[Option<ParamId>; 4]]) -> Vec<Head> {
+    fn vars<T: Real>(g: &mut Graph<'_, T>, heads: &[[Option<ParamId>; 4]]) -> Vec<Head> {
         heads
             .iter()
             .map(|[v, bv, w, bw]| Head {
@@ -297,24 +365,32 @@ mod tests {
             .collect()
     }
 
-    fn fused(g: &mut Graph<'_, f64>, h: ParamId, heads: &[[Option<ParamId>; 4]], seed: u64) -> Var {
-        let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
-        let hv = g.param(h);
-        let hs = vars(g, heads);
-        let seeds: Vec<u64> = hs.iter().map(|_| rng.random()).collect();
-        g.heads_nll(hv, &hs, 0.2, &seeds, &GOLD[..g.shape(hv).0])
-    }
-
-    /// The same loss from the primitive ops, one head at a time.
-    fn unfused(
-        g: &mut Graph<'_, f64>,
+    fn fused<T: Real>(
+        g: &mut Graph<'_, T>,
         h: ParamId,
         heads: &[[Option<ParamId>; 4]],
         seed: u64,
+        gold: &[usize],
     ) -> Var {
         let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
         let hv = g.param(h);
         let hs = vars(g, heads);
+        let seeds: Vec<u64> = hs.iter().map(|_| rng.random()).collect();
+        g.heads_nll(hv, &hs, 0.2, &seeds, &gold[..g.shape(hv).0])
+    }
+
+    /// The same loss from the primitive ops, one head at a time.
+    fn unfused<T: Real>(
+        g: &mut Graph<'_, T>,
+        h: ParamId,
+        heads: &[[Option<ParamId>; 4]],
+        seed: u64,
+        gold: &[usize],
+    ) -> Var {
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
+        let hv = g.param(h);
+        let hs = vars(g, heads);
+        let gold = &gold[..g.shape(hv).0];
         let losses: Vec<Var> = hs
             .iter()
             .map(|hd| {
@@ -324,17 +400,28 @@ mod tests {
                     z = g.relu(a);
                 }
                 let logits = g.linear(z, hd.w, Some(hd.bw));
-                g.softmax_nll(logits, &GOLD[..g.shape(hv).0])
+                g.softmax_nll(logits, gold)
             })
             .collect();
         g.sum(&losses)
+    }
+
+    /// The loss and every parameter's gradient.
+    fn run<T: Real>(s: &ParamStore<T>, f: &dyn Fn(&mut Graph<'_, T>) -> Var) -> (T, Vec<Vec<T>>) {
+        let mut tape = Tape::new();
+        let mut grads = crate::Grads::new(s);
+        let mut g = Graph::new(&mut tape, s);
+        let l = f(&mut g);
+        let loss = g.backward(l, &mut grads);
+        let all: Vec<Vec<T>> = s.iter().map(|(id, _)| grads.get(id).to_vec()).collect();
+        (loss, all)
     }
 
     #[test]
     fn gradient_check() {
         for rows in [4, 1] {
             let (s, h, heads) = setup(rows);
-            let report = gradcheck(&s, |g| fused(g, h, &heads, 5));
+            let report = gradcheck(&s, |g| fused(g, h, &heads, 5, &GOLD));
             assert!(report.passed(), "{report}");
         }
     }
@@ -350,17 +437,8 @@ mod tests {
 
     fn equals_the_primitive_ops_on(rows: usize) {
         let (s, h, heads) = setup(rows);
-        let run = |f: &dyn Fn(&mut Graph<'_, f64>) -> Var| {
-            let mut tape = Tape::new();
-            let mut grads = crate::Grads::new(&s);
-            let mut g = Graph::new(&mut tape, &s);
-            let l = f(&mut g);
-            let loss = g.backward(l, &mut grads);
-            let all: Vec<Vec<f64>> = s.iter().map(|(id, _)| grads.get(id).to_vec()).collect();
-            (loss, all)
-        };
-        let (l1, g1) = run(&|g| fused(g, h, &heads, 9));
-        let (l2, g2) = run(&|g| unfused(g, h, &heads, 9));
+        let (l1, g1) = run(&s, &|g| fused(g, h, &heads, 9, &GOLD));
+        let (l2, g2) = run(&s, &|g| unfused(g, h, &heads, 9, &GOLD));
         assert_eq!(l1, l2);
         assert_eq!(g1, g2);
         if rows > 1 {
@@ -369,12 +447,54 @@ mod tests {
         }
     }
 
+    /// Ten heads of the tagger's shapes in f32 (`h` 7×200, MLP 20, 17
+    /// classes, every third head linear): the same bits on 1, 2 and 3
+    /// threads, and as the unfused graph.
+    #[test]
+    fn same_bits_on_any_number_of_threads_f32() {
+        let (n, d, c) = (7, 200, 17);
+        let mut s: ParamStore<f32> = ParamStore::new();
+        let mut dense = |rows: usize, cols: usize, seed: f64| {
+            let v = (0..rows * cols)
+                .map(|i| ((i as f64 * 0.37 + seed).sin() * 0.3) as f32)
+                .collect();
+            s.from_values(&format!("p{seed}"), rows, cols, ParamKind::Dense, v)
+        };
+        let h = dense(n, d, 0.1);
+        let heads: Vec<[Option<ParamId>; 4]> = (0..10)
+            .map(|j| {
+                let t = j as f64;
+                let m = if j % 3 == 2 { 0 } else { 20 };
+                let (v, bv) = if m > 0 {
+                    (Some(dense(m, d, 1.1 + t)), Some(dense(1, m, 2.3 + t)))
+                } else {
+                    (None, None)
+                };
+                let w = dense(c, if m > 0 { m } else { d }, 3.7 + t);
+                [v, bv, Some(w), Some(dense(1, c, 0.9 + t))]
+            })
+            .collect();
+        let gold: Vec<usize> = (0..n).map(|i| i * 5 % c).collect();
+        let pool = |threads| {
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap()
+        };
+        let one = pool(1).install(|| run(&s, &|g| fused(g, h, &heads, 4, &gold)));
+        assert!(one == run(&s, &|g| unfused(g, h, &heads, 4, &gold)));
+        for threads in [2, 3] {
+            let many = pool(threads).install(|| run(&s, &|g| fused(g, h, &heads, 4, &gold)));
+            assert!(one == many, "{threads} threads differ from one");
+        }
+    }
+
     /// The loss's own gradient scales every gradient (here the loss is used twice).
     #[test]
     fn gradient_check_inside_a_larger_graph() {
         let (s, h, heads) = setup(4);
         let report = gradcheck(&s, |g| {
-            let l = fused(g, h, &heads, 3);
+            let l = fused(g, h, &heads, 3, &GOLD);
             let t = g.tanh(l);
             g.sum(&[t, l])
         });
