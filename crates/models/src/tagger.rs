@@ -160,20 +160,18 @@ impl Tagger {
         let (spellings, of_token) = distinct_spellings(x);
         let (char_ids, of_position) = distinct_ids(&spellings.chars);
         let chars = g.lookup(self.char_emb, &char_ids);
+        // Each BiLSTM's two directions run at the same time on a pool of two
+        // or more threads (issue 11), with the same bits as on one.
         let (at, lens) = (&of_position, &spellings.lens);
-        let mut cf = g.lstm_last_gather(&self.char_fwd, chars, at, lens, false);
-        let mut cb = g.lstm_last_gather(&self.char_bwd, chars, at, lens, true);
+        let mut c = g.bilstm_last_gather(&self.char_fwd, &self.char_bwd, chars, at, lens);
         if spellings.lens.len() < x.len() {
-            cf = g.gather_rows(cf, &of_token);
-            cb = g.gather_rows(cb, &of_token);
+            c = g.gather_rows(c, &of_token);
         }
-        let mut e = g.concat(&[words, cf, cb]);
+        let mut e = g.concat(&[words, c]);
         if let Some(rng) = rng {
             e = g.gaussian_noise(e, self.config.noise_sigma, rng);
         }
-        let hf = g.lstm_seq(&self.word_fwd, e, false);
-        let hb = g.lstm_seq(&self.word_bwd, e, true);
-        g.concat(&[hf, hb])
+        g.bilstm_seq(&self.word_fwd, &self.word_bwd, e)
     }
 
     /// Head `j`'s parameters on the graph. With a generator (training), W_j
