@@ -64,7 +64,8 @@ pub struct TrainArgs {
     pub(super) sigma: f64,
     #[arg(long, default_value_t = 0.1)]
     pub(super) learning_rate: f64,
-    /// Worker threads (ensemble members and evaluation run in parallel);
+    /// Worker threads: ensemble members, evaluation, and within one model
+    /// the two directions of each BiLSTM and the heads run in parallel;
     /// default: all cores. Results do not depend on it.
     #[arg(long, value_name = "T")]
     pub(super) threads: Option<usize>,
