@@ -48,6 +48,11 @@ impl Run {
             Some(t) if !t.heads.is_empty() && t.avg.is_finite() => t.clone(),
             _ => anyhow::bail!("{} has no test scores", file.display()),
         };
+        anyhow::ensure!(
+            record.config.train.mode != models::Mode::Pta || test.selected.is_some(),
+            "{} is a PTA run without the test score of its selected head",
+            file.display()
+        );
         record.check_model(dir)?;
         let meta = dir.join("meta.json");
         let meta = if meta.is_file() {
@@ -63,6 +68,13 @@ impl Run {
         self.record
             .last_dev()
             .expect("Run::read checked that there are epochs")
+    }
+
+    /// PTA's test score of the head selected on dev (model selection).
+    pub fn selected(&self) -> f64 {
+        self.test
+            .selected
+            .expect("Run::read checked that PTA runs have a selected head")
     }
 
     pub fn seconds_per_epoch(&self) -> f64 {

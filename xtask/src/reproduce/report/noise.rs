@@ -174,7 +174,7 @@ pub fn fig7(rep: &mut Rep) -> Result<Section> {
             for mlp in [0, 20] {
                 let spec = |s| ctx.pta(d, mlp, p, s);
                 let ma = rep.mean(d, spec, |r| r.test.avg);
-                let ms = rep.mean(d, spec, |r| r.test.selected.unwrap_or(f64::NAN));
+                let ms = rep.mean(d, spec, |r| r.selected());
                 let (Some(ma), Some(ms)) = (ma, ms) else {
                     continue 'd;
                 };

@@ -264,7 +264,7 @@ pub fn claims(rep: &mut Rep) -> Vec<Claim> {
 
     {
         let (mut ma, mut q_pta) = (Vec::new(), Vec::new());
-        let sel = |r: &Run| r.test.selected.unwrap_or(f64::NAN);
+        let sel = |r: &Run| r.selected();
         for d in &study {
             for &q in &p.noise {
                 ma.extend(pairs(
