@@ -52,6 +52,8 @@ pub mod naive;
 mod normal;
 pub mod peak;
 mod real;
+#[cfg(target_arch = "x86_64")]
+mod simd;
 
 pub use dispatch::{isa, kernels, resolve_isa, supported_isas, Isa, Kernels, ISA_ENV};
 pub use mat::{Mat, MatMut};
