@@ -1,7 +1,7 @@
 //! `cargo xtask compare`: STL against Q-MTL(k) on one dataset, the paper's
 //! central claim in one command (section 3). Runs go to `results/compare/`.
 
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result};
 use std::process::Command;
 
 struct Opts {
@@ -27,7 +27,7 @@ fn parse(args: &[String]) -> Result<Opts> {
             "--heads" => o.heads = args.parsed(a)?,
             "--seed" => o.seed = args.parsed(a)?,
             s if !s.starts_with('-') => o.dataset = s.to_string(),
-            s => bail!("unknown option {s}; {USAGE}"),
+            s => return Err(args.unknown(s)),
         }
     }
     Ok(o)

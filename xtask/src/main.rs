@@ -59,7 +59,9 @@ pub fn qmtl_binary() -> anyhow::Result<std::path::PathBuf> {
     Ok(target.join("release").join("qmtl"))
 }
 
-/// A task's command-line words, one option at a time.
+/// A task's command-line words, one option at a time: the one option parser
+/// of every task, so a missing value, a bad number or an unknown option reads
+/// the same everywhere: one line that names the option and ends with the usage.
 pub struct Args<'a> {
     it: std::slice::Iter<'a, String>,
     usage: &'static str,
@@ -90,11 +92,46 @@ impl<'a> Args<'a> {
     where
         T::Err: std::error::Error + Send + Sync + 'static,
     {
-        use anyhow::Context;
         let v = self.value(option)?;
-        v.parse()
-            .with_context(|| format!("{option}: cannot read `{v}`"))
+        read(option, v)
     }
+
+    /// The word after `option` as a comma-separated list, blanks dropped.
+    pub fn list(&mut self, option: &str) -> anyhow::Result<Vec<&'a str>> {
+        let v = self.value(option)?;
+        Ok(v.split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .collect())
+    }
+
+    /// The word after `option` as a comma-separated list of values, at least one.
+    pub fn parsed_list<T: std::str::FromStr>(&mut self, option: &str) -> anyhow::Result<Vec<T>>
+    where
+        T::Err: std::error::Error + Send + Sync + 'static,
+    {
+        let v: Vec<T> = self
+            .list(option)?
+            .into_iter()
+            .map(|s| read(option, s))
+            .collect::<anyhow::Result<_>>()?;
+        anyhow::ensure!(!v.is_empty(), "{option} needs at least one value");
+        Ok(v)
+    }
+
+    /// The error for a word no option of the task matches.
+    pub fn unknown(&self, word: &str) -> anyhow::Error {
+        anyhow::anyhow!("unknown option `{word}`; {}", self.usage)
+    }
+}
+
+fn read<T: std::str::FromStr>(option: &str, v: &str) -> anyhow::Result<T>
+where
+    T::Err: std::error::Error + Send + Sync + 'static,
+{
+    use anyhow::Context;
+    v.parse()
+        .with_context(|| format!("{option}: cannot read `{v}`"))
 }
 
 /// Runs a prepared `qmtl train ...` command with `--out dir` and returns the

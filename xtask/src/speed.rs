@@ -39,18 +39,12 @@ fn parse(args: &[String]) -> Result<Opts> {
     while let Some(a) = args.next_word() {
         match a {
             "--rounds" => o.rounds = args.parsed(a)?,
-            "--heads" => {
-                o.heads = args
-                    .value(a)?
-                    .split(',')
-                    .map(|k| k.trim().parse().context("--heads: a list such as 10,30"))
-                    .collect::<Result<_>>()?
-            }
+            "--heads" => o.heads = args.parsed_list(a)?,
             "--max-sentences" => o.max_sentences = Some(args.parsed(a)?),
             "--qmtl" => o.qmtl = Some(args.value(a)?.into()),
             "--out" => o.out = args.value(a)?.into(),
             s if !s.starts_with('-') => o.dataset = s.to_string(),
-            s => bail!("unknown option {s}; {USAGE}"),
+            s => return Err(args.unknown(s)),
         }
     }
     if o.rounds == 0 || o.heads.contains(&0) {

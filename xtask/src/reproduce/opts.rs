@@ -33,10 +33,6 @@ fn abs(p: PathBuf) -> PathBuf {
     std::path::absolute(&p).unwrap_or(p)
 }
 
-fn list(v: &str) -> impl Iterator<Item = &str> {
-    v.split(',').map(str::trim).filter(|s| !s.is_empty())
-}
-
 pub fn parse(args: &[String]) -> Result<Opts> {
     let mut profile = Profile::by_name("quick").expect("quick exists");
     let mut seeds = None;
@@ -53,21 +49,19 @@ pub fn parse(args: &[String]) -> Result<Opts> {
         verify: None,
         shortest_first: false,
     };
-    let mut it = args.iter();
-    while let Some(a) = it.next() {
-        let mut value = || {
-            it.next()
-                .with_context(|| format!("{a} needs a value; {USAGE}"))
-        };
-        match a.as_str() {
+    let mut args = crate::Args::new(args, USAGE);
+    while let Some(a) = args.next_word() {
+        match a {
             "--profile" => {
-                let v = value()?;
+                let v = args.value(a)?;
                 profile = Profile::by_name(v).with_context(|| {
                     format!("unknown profile `{v}`; profiles: {}", profile::NAMES)
                 })?;
             }
             "--only" => {
-                o.only = list(value()?)
+                o.only = args
+                    .list(a)?
+                    .into_iter()
                     .map(|s| {
                         Exp::parse(s).with_context(|| {
                             let names: Vec<_> = ALL.iter().map(|e| e.name()).collect();
@@ -83,7 +77,7 @@ pub fn parse(args: &[String]) -> Result<Opts> {
             }
             "--datasets" => {
                 let mut names = Vec::new();
-                for s in list(value()?) {
+                for s in args.list(a)? {
                     let s = s.to_lowercase();
                     let s = s.strip_suffix("-ud").unwrap_or(&s).to_string();
                     if s == "all" {
@@ -100,35 +94,26 @@ pub fn parse(args: &[String]) -> Result<Opts> {
                 names.dedup();
                 o.datasets = Some(names);
             }
-            "--seeds" => {
-                let v: Vec<u64> = list(value()?)
-                    .map(|s| {
-                        s.parse()
-                            .with_context(|| format!("--seeds: `{s}` is not a number"))
-                    })
-                    .collect::<Result<_>>()?;
-                anyhow::ensure!(!v.is_empty(), "--seeds needs at least one seed");
-                seeds = Some(v);
-            }
+            "--seeds" => seeds = Some(args.parsed_list::<u64>(a)?),
             "--jobs" | "-j" => {
-                o.jobs = value()?.parse().context("--jobs needs a number")?;
+                o.jobs = args.parsed(a)?;
                 anyhow::ensure!(o.jobs > 0, "--jobs must be at least 1");
             }
-            "--results" => o.results = value()?.into(),
-            "--data-dir" => o.data_dir = Some(value()?.into()),
-            "--qmtl" => o.qmtl = Some(value()?.into()),
-            "--emit-jobs" => o.emit_jobs = Some(value()?.into()),
+            "--results" => o.results = args.value(a)?.into(),
+            "--data-dir" => o.data_dir = Some(args.value(a)?.into()),
+            "--qmtl" => o.qmtl = Some(args.value(a)?.into()),
+            "--emit-jobs" => o.emit_jobs = Some(args.value(a)?.into()),
             "--report-only" => o.report_only = true,
             "--shortest-first" => o.shortest_first = true,
             "--verify" => {
-                let n: usize = value()?
-                    .parse()
-                    .context("--verify needs a number of runs")?;
+                let n: usize = args.parsed(a)?;
                 anyhow::ensure!(n > 0, "--verify needs at least 1 run");
                 o.verify = Some(n);
             }
+            // `reproduce::run` prints the usage and the profiles for these
+            // before parsing; a caller that skips that still gets the usage.
             "--help" | "-h" => bail!("{USAGE}"),
-            s => bail!("unknown option `{s}`; {USAGE}"),
+            s => return Err(args.unknown(s)),
         }
     }
     if let Some(s) = seeds {
