@@ -5,10 +5,9 @@
 //! trained: the records are read.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 mod common;
-use common::{root, setup, skip};
+use common::{ok, reproduce, root, setup, skip};
 
 /// Copies what `--report-only` reads (records and the verification) to `to`.
 fn copy_records(from: &Path, to: &Path) {
@@ -86,25 +85,10 @@ fn the_published_report_is_rebuilt_from_its_records() {
     let dir = tempfile::tempdir().unwrap();
     let results = dir.path().join("paper");
     copy_records(&published, &results);
-    let out = Command::new(env!("CARGO_BIN_EXE_xtask"))
-        .args([
-            "reproduce",
-            "--profile",
-            "paper",
-            "--report-only",
-            "--results",
-        ])
-        .arg(&results)
-        .arg("--qmtl")
-        .arg(&qmtl)
-        .env("QMTL_OFFLINE", "1")
+    let out = reproduce(&qmtl, &results, &["--profile", "paper", "--report-only"])
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    ok(&out);
     let read = |d: &Path, f: &Path| {
         std::fs::read_to_string(d.join(f))
             .unwrap_or_else(|e| panic!("{}: {e}", d.join(f).display()))

@@ -5,12 +5,20 @@
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
 
 pub fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .parent()
         .unwrap()
         .to_path_buf()
+}
+
+/// The corpora: `QMTL_DATA`, else `../shared/data` beside the workspace.
+pub fn data_dir() -> PathBuf {
+    std::env::var_os("QMTL_DATA")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root().parent().unwrap().join("shared").join("data"))
 }
 
 /// Says why `test` cannot run: a loud skip, or a failure where a skip is not
@@ -42,9 +50,7 @@ pub fn setup(test: &str) -> Option<PathBuf> {
             ),
         );
     }
-    let data = std::env::var_os("QMTL_DATA")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root().parent().unwrap().join("shared").join("data"));
+    let data = data_dir();
     if !data.join("ud-2.2").is_dir() {
         return skip(
             test,
@@ -52,4 +58,28 @@ pub fn setup(test: &str) -> Option<PathBuf> {
         );
     }
     Some(qmtl)
+}
+
+/// `cargo xtask reproduce ARGS --results RESULTS --qmtl QMTL`, offline.
+pub fn reproduce(qmtl: &Path, results: &Path, args: &[&str]) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_xtask"));
+    cmd.arg("reproduce")
+        .args(args)
+        .arg("--results")
+        .arg(results)
+        .arg("--qmtl")
+        .arg(qmtl)
+        .env("QMTL_OFFLINE", "1");
+    cmd
+}
+
+/// The stdout of a run of xtask that must succeed; both streams if it failed.
+pub fn ok(out: &Output) -> String {
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(
+        out.status.success(),
+        "xtask failed\nstdout:\n{stdout}\nstderr:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout
 }
