@@ -91,11 +91,15 @@ fn reading_every_corpus_reports_its_time() {
             continue;
         }
         for split in Split::ALL {
-            tokens += ds.read(split, &roots).unwrap().tokens();
+            let n = ds.read(split, &roots).unwrap().tokens();
+            assert!(n > 0, "{} {split:?}: no tokens read", ds.name);
+            tokens += n;
             files += 1;
         }
     }
-    // Reported, not asserted: wall-clock limits make flaky tests.
+    // ta is required above, so at least its three splits were read.
+    assert!(files >= 3, "only {files} corpus files read");
+    // The time is reported, not asserted: wall-clock limits make flaky tests.
     let _ = writeln!(
         std::io::stderr(),
         "read {files} corpus files, {tokens} tokens, in {:.3} s",
