@@ -48,6 +48,31 @@ impl Encoded {
     pub fn gold(&self) -> Option<Vec<usize>> {
         self.tags.iter().copied().collect()
     }
+
+    /// The sentence cut into consecutive windows of `n` tokens (the last may be
+    /// shorter), each to be read as a sentence of its own; a sentence of at most `n`
+    /// tokens is returned whole, not copied. This is how training bounds the cost
+    /// of an absurdly long "sentence", as inference does with its windows.
+    ///
+    /// # Panics
+    /// If `n` is 0.
+    pub fn into_windows(self, n: usize) -> Vec<Encoded> {
+        assert!(n > 0, "Encoded::into_windows: windows of 0 tokens");
+        if self.len() <= n {
+            return vec![self];
+        }
+        let Encoded { words, chars, tags } = self;
+        let mut chars = chars.into_iter();
+        words
+            .chunks(n)
+            .zip(tags.chunks(n))
+            .map(|(w, t)| Encoded {
+                words: w.to_vec(),
+                chars: chars.by_ref().take(w.len()).collect(),
+                tags: t.to_vec(),
+            })
+            .collect()
+    }
 }
 
 impl Vocab {
@@ -57,6 +82,18 @@ impl Vocab {
             words: s.words.iter().map(|w| self.word_id(w)).collect(),
             chars: s.words.iter().map(|w| self.encode_chars(w)).collect(),
             tags: s.tags.iter().map(|t| self.tag_id(t)).collect(),
+        }
+    }
+
+    /// Encodes untagged words (text to tag): every gold tag is `None`.
+    pub fn encode_words<S: AsRef<str>>(&self, words: &[S]) -> Encoded {
+        Encoded {
+            words: words.iter().map(|w| self.word_id(w.as_ref())).collect(),
+            chars: words
+                .iter()
+                .map(|w| self.encode_chars(w.as_ref()))
+                .collect(),
+            tags: vec![None; words.len()],
         }
     }
 

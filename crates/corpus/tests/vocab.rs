@@ -67,6 +67,41 @@ fn encode_gives_words_char_sequences_and_optional_tags() {
 }
 
 #[test]
+fn untagged_words_encode_like_a_sentence_without_known_tags() {
+    let v = Vocab::build(&train());
+    let words = ["the", "dog", "sat"];
+    let e = v.encode_words(&words);
+    let s = v.encode(&Sentence::from_pairs(&[
+        ("the", "?"),
+        ("dog", "?"),
+        ("sat", "?"),
+    ]));
+    assert_eq!((&e.words, &e.chars), (&s.words, &s.chars));
+    assert_eq!(e.tags, vec![None; 3]);
+}
+
+#[test]
+fn windows_of_a_long_sentence_cover_it_in_order() {
+    let v = Vocab::build(&train());
+    // 7 tokens cycling through known and unknown words, tags known and not.
+    let pairs: Vec<(&str, &str)> = (0..7)
+        .map(|i| (["the", "cat", "dog"][i % 3], ["DET", "NOUN", "ADJ"][i % 3]))
+        .collect();
+    let whole = v.encode(&Sentence::from_pairs(&pairs));
+    let w = whole.clone().into_windows(3);
+    assert_eq!(w.iter().map(|x| x.len()).collect::<Vec<_>>(), [3, 3, 1]);
+    for (j, x) in w.iter().enumerate() {
+        let at = 3 * j;
+        assert_eq!(x.words, whole.words[at..at + x.len()]);
+        assert_eq!(x.chars, whole.chars[at..at + x.len()]);
+        assert_eq!(x.tags, whole.tags[at..at + x.len()]);
+    }
+    // A sentence that fits is one window, itself.
+    assert_eq!(whole.clone().into_windows(7), std::slice::from_ref(&whole));
+    assert_eq!(whole.clone().into_windows(100), [whole]);
+}
+
+#[test]
 fn embedding_words_join_the_word_index_after_the_training_words() {
     let mut v = Vocab::build(&train());
     let text = "cat 0.1 0.2\ndog 0.3 0.4\nmat 0.5 0.6\nbird 0.7 0.8\n";

@@ -189,7 +189,12 @@ impl<'a> TrainData<'a> {
     pub fn new(vocab: &'a Vocab, train: &[Sentence], dev: &'a [Sentence], metric: Metric) -> Self {
         TrainData {
             vocab,
-            train: train.iter().map(|s| vocab.encode(s)).collect(),
+            // A sentence longer than MAX_SEQUENCE is trained on as its windows,
+            // as inference reads it, so one absurd line cannot exhaust memory.
+            train: train
+                .iter()
+                .flat_map(|s| vocab.encode(s).into_windows(crate::eval::MAX_SEQUENCE))
+                .collect(),
             dev,
             dev_encoded: dev
                 .iter()

@@ -355,3 +355,32 @@ fn a_sentence_longer_than_the_window_is_tagged_window_by_window() {
     let p = models::predict(&members, &mut tape, &enc(short));
     assert_eq!(p.tags.len(), short.len());
 }
+
+#[test]
+fn a_sentence_longer_than_the_window_is_trained_on_as_its_windows() {
+    // Issue 12: one tape for a whole 20,000-token sentence took 610 MB; training
+    // now reads it in windows of MAX_SEQUENCE tokens, as inference does.
+    use models::eval::MAX_SEQUENCE;
+    let pool = toy(50, 3);
+    let n = 2 * MAX_SEQUENCE + 5;
+    let (words, tags): (Vec<String>, Vec<String>) = pool
+        .iter()
+        .cycle()
+        .flat_map(|s| s.words.iter().cloned().zip(s.tags.iter().cloned()))
+        .take(n)
+        .unzip();
+    let long = corpus::Sentence::new(words, tags);
+    let train = [pool[1].clone(), long.clone(), pool[2].clone()];
+    let vocab = Vocab::build(&train);
+    let data = TrainData::new(&vocab, &train, &pool[..1], Metric::Accuracy);
+    let lens: Vec<usize> = data.train.iter().map(|x| x.len()).collect();
+    assert_eq!(
+        lens,
+        [pool[1].len(), MAX_SEQUENCE, MAX_SEQUENCE, 5, pool[2].len()]
+    );
+    let windows: Vec<usize> = data.train[1..4]
+        .iter()
+        .flat_map(|x| x.words.iter().copied())
+        .collect();
+    assert_eq!(windows, vocab.encode(&long).words);
+}
