@@ -36,55 +36,93 @@ pub struct Token<'a> {
     pub space_after: bool,
 }
 
-/// One sentence of plain text: its tokens in order (at least one).
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// One sentence of plain text: a stretch of the text that holds at least one token.
+/// Its tokens are found again each time [`TextSentence::tokens`] is called, never
+/// stored, so a sentence costs a few words of memory however long it is: a megabyte
+/// line without a full stop is one "sentence" of 333,333 two-letter tokens, which the
+/// tagger reads window by window (issue 12).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct TextSentence<'a> {
-    pub tokens: Vec<Token<'a>>,
+    tokenizer: Tokenizer,
+    /// All of the text that was split: whether whitespace follows a token is read
+    /// from it, also past the end of the sentence.
+    text: &'a str,
+    /// The sentence's byte range in `text`.
+    start: usize,
+    end: usize,
 }
 
-impl TextSentence<'_> {
-    /// The sentence as CoNLL-U's `# text` gives it: the tokens, with one space after
-    /// every token but the last that had whitespace after it in the text.
-    pub fn text(&self) -> String {
-        let mut s = String::new();
-        for (i, t) in self.tokens.iter().enumerate() {
-            if i > 0 && self.tokens[i - 1].space_after {
-                s.push(' ');
-            }
-            s.push_str(t.form);
-        }
-        s
+impl<'a> TextSentence<'a> {
+    /// The tokens in order, found anew on each call.
+    pub fn tokens(&self) -> impl Iterator<Item = Token<'a>> + 'a {
+        let (text, start) = (self.text, self.start);
+        let s = &text[start..self.end];
+        let runs: Box<dyn Iterator<Item = (usize, &'a str)> + 'a> = match self.tokenizer {
+            Tokenizer::Unicode => Box::new(
+                s.split_word_bound_indices()
+                    .flat_map(move |(i, word)| non_space_runs(word, start + i)),
+            ),
+            Tokenizer::Whitespace => Box::new(non_space_runs(s, start)),
+        };
+        runs.map(move |(at, form)| Token {
+            form,
+            space_after: text[at + form.len()..]
+                .chars()
+                .next()
+                .is_none_or(char::is_whitespace),
+        })
     }
 
-    /// The tokens' forms, owned (what a [`crate::Sentence`] holds).
-    pub fn words(&self) -> Vec<String> {
-        self.tokens.iter().map(|t| t.form.to_owned()).collect()
+    /// The sentence as CoNLL-U's `# text` gives it (also its `Display`).
+    pub fn text(&self) -> String {
+        self.to_string()
+    }
+}
+
+/// The tokens, with one space after every token but the last that had whitespace
+/// after it in the text: what CoNLL-U's `# text` holds.
+impl std::fmt::Display for TextSentence<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut space = false;
+        for t in self.tokens() {
+            if space {
+                f.write_str(" ")?;
+            }
+            f.write_str(t.form)?;
+            space = t.space_after;
+        }
+        Ok(())
     }
 }
 
 impl Tokenizer {
-    /// Splits `text` (any number of lines) into sentences of tokens, in order.
-    /// Whitespace-only text gives no sentence.
+    /// The sentences of `text` (any number of lines), in order, found as they are
+    /// asked for. Whitespace-only text gives no sentence.
+    pub fn sentences(self, text: &str) -> impl Iterator<Item = TextSentence<'_>> {
+        let ranges: Box<dyn Iterator<Item = (usize, usize)> + '_> = match self {
+            Tokenizer::Unicode => Box::new(
+                text.split_sentence_bound_indices()
+                    .map(|(start, s)| (start, start + s.len())),
+            ),
+            Tokenizer::Whitespace => Box::new(text.split_inclusive('\n').scan(0, |at, line| {
+                let start = *at;
+                *at += line.len();
+                Some((start, *at))
+            })),
+        };
+        ranges
+            .map(move |(start, end)| TextSentence {
+                tokenizer: self,
+                text,
+                start,
+                end,
+            })
+            .filter(|s| s.tokens().next().is_some())
+    }
+
+    /// [`Tokenizer::sentences`], collected.
     pub fn split(self, text: &str) -> Vec<TextSentence<'_>> {
-        let mut sentences = Vec::new();
-        match self {
-            Tokenizer::Unicode => {
-                for (start, sentence) in text.split_sentence_bound_indices() {
-                    let tokens = sentence
-                        .split_word_bound_indices()
-                        .flat_map(|(i, word)| non_space_runs(word, start + i));
-                    push(&mut sentences, text, tokens);
-                }
-            }
-            Tokenizer::Whitespace => {
-                let mut start = 0;
-                for line in text.split_inclusive('\n') {
-                    push(&mut sentences, text, non_space_runs(line, start));
-                    start += line.len();
-                }
-            }
-        }
-        sentences
+        self.sentences(text).collect()
     }
 }
 
@@ -97,26 +135,6 @@ fn non_space_runs(s: &str, base: usize) -> impl Iterator<Item = (usize, &str)> {
         .map(move |run| (base + (run.as_ptr() as usize - s.as_ptr() as usize), run))
 }
 
-/// Adds a sentence of the `(offset in text, form)` tokens, if there is any.
-fn push<'a>(
-    sentences: &mut Vec<TextSentence<'a>>,
-    text: &'a str,
-    tokens: impl Iterator<Item = (usize, &'a str)>,
-) {
-    let tokens: Vec<Token<'a>> = tokens
-        .map(|(at, form)| Token {
-            form,
-            space_after: text[at + form.len()..]
-                .chars()
-                .next()
-                .is_none_or(char::is_whitespace),
-        })
-        .collect();
-    if !tokens.is_empty() {
-        sentences.push(TextSentence { tokens });
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -126,7 +144,7 @@ mod tests {
     fn forms(t: Tokenizer, text: &str) -> Vec<Vec<&str>> {
         t.split(text)
             .iter()
-            .map(|s| s.tokens.iter().map(|t| t.form).collect())
+            .map(|s| s.tokens().map(|t| t.form).collect())
             .collect()
     }
 
@@ -142,9 +160,10 @@ mod tests {
             unicode(text),
             [["The", "quick", "brown", "fox", "jumps", "over", "the", "lazy", "dog", "."]]
         );
-        let dog = s[0].tokens[8];
+        let tokens: Vec<Token> = s[0].tokens().collect();
+        let dog = tokens[8];
         assert_eq!((dog.form, dog.space_after), ("dog", false));
-        assert!(s[0].tokens[9].space_after, "end of text counts as space");
+        assert!(tokens[9].space_after, "end of text counts as space");
         assert_eq!(s[0].text(), text);
     }
 
@@ -202,7 +221,8 @@ mod tests {
                 vec!["அவள்", "வந்தாள்", "."],
             ]
         );
-        assert!(!s[0].tokens[2].space_after && s[0].tokens[3].space_after);
+        let tokens: Vec<Token> = s[0].tokens().collect();
+        assert!(!tokens[2].space_after && tokens[3].space_after);
         assert_eq!(s[1].text(), "அவள் வந்தாள்.");
     }
 
@@ -223,7 +243,7 @@ mod tests {
             unicode("我爱北京。你好。"),
             vec![vec!["我", "爱", "北", "京", "。"], vec!["你", "好", "。"]]
         );
-        assert!(s[0].tokens.iter().all(|t| !t.space_after));
+        assert!(s[0].tokens().all(|t| !t.space_after));
         assert_eq!(s[0].text(), "我爱北京。");
     }
 
@@ -252,7 +272,7 @@ mod tests {
         for t in Tokenizer::Unicode
             .split(text)
             .iter()
-            .flat_map(|s| &s.tokens)
+            .flat_map(|s| s.tokens())
         {
             assert!(
                 !t.form.is_empty() && !t.form.contains(char::is_whitespace),
@@ -270,7 +290,7 @@ mod tests {
             forms(Tokenizer::Whitespace, text),
             vec![vec!["dog.", "cat"], vec!["x", "y"]]
         );
-        assert!(s.iter().flat_map(|s| &s.tokens).all(|t| t.space_after));
+        assert!(s.iter().flat_map(|s| s.tokens()).all(|t| t.space_after));
         assert_eq!(s[1].text(), "x y");
     }
 }

@@ -13,23 +13,28 @@
 //! The input is streamed: a batch of blocks ([`input::Block`]) is read, its blocks
 //! are tagged and formatted in parallel on `--threads` threads, and the batch is
 //! written in input order before the next is read. Each sentence is tagged alone,
-//! so the output is the same bytes whatever the number of threads.
+//! so the output is the same bytes whatever the number of threads. A sentence is
+//! read in windows of at most [`models::eval::MAX_SEQUENCE`] tokens, as
+//! [`models::predict`] would cut it, and nothing per token outlives its window: a
+//! plain-text line is tokenized as it is tagged, and a block larger than a batch (a
+//! megabyte line, a sentence of 100,000 lines) is written window by window.
 
 mod input;
 mod output;
+mod tagged;
+mod text;
 
-use std::fmt::Write as _;
 use std::num::NonZeroUsize;
 use std::path::PathBuf;
 
 use anyhow::{bail, Context, Result};
 use clap::{Args, ValueEnum};
-use corpus::{parse_corpus, Format, Sentence, TextSentence, Tokenizer};
+use corpus::{Format, Tokenizer};
 use models::{predict, Encoded, ModelFile, Prediction};
 use rayon::prelude::*;
 
 use crate::Global;
-use input::{Block, Input};
+use input::{Block, Input, BATCH_BYTES};
 use output::{Progress, Sink};
 
 #[derive(Args, Debug)]
@@ -79,12 +84,36 @@ enum Kind {
     Tagged(Format),
 }
 
-/// A tagged block: its output bytes, less the `# sent_id` lines of plain text.
-struct Tagged {
-    /// Plain text: one CoNLL-U sentence each. CoNLL-U and columns: the whole block.
-    pieces: Vec<String>,
+/// What tagging a block hands the writer, in order.
+pub enum Piece {
+    /// A sentence begins: the writer counts it, and numbers it for plain text.
+    Sentence,
+    /// Output bytes.
+    Text(String),
+}
+
+/// Writes pieces in input order, numbering plain-text sentences (`# sent_id`).
+struct Writer {
+    sink: Sink,
+    text: bool,
     sentences: usize,
     tokens: usize,
+}
+
+impl Writer {
+    fn put(&mut self, p: Piece) -> Result<()> {
+        match p {
+            Piece::Sentence => {
+                self.sentences += 1;
+                if self.text {
+                    let id = format!("# sent_id = {}\n", self.sentences);
+                    self.sink.write_all(id.as_bytes())?;
+                }
+                Ok(())
+            }
+            Piece::Text(t) => self.sink.write_all(t.as_bytes()),
+        }
+    }
 }
 
 pub fn run(_g: &Global, a: TagArgs) -> Result<()> {
@@ -128,121 +157,105 @@ pub fn run(_g: &Global, a: TagArgs) -> Result<()> {
         .num_threads(a.threads.map_or(0, NonZeroUsize::get))
         .build()
         .context("starting the worker threads")?;
-    let mut sink = Sink::open(a.output.as_deref())?;
+    let sink = Sink::open(a.output.as_deref())?;
     let progress = Progress::new(!sink.is_terminal(), size);
-    let (mut sentences, mut tokens) = (0, 0);
+    let mut w = Writer {
+        sink,
+        text: matches!(kind, Kind::Text(_)),
+        sentences: 0,
+        tokens: 0,
+    };
     let path = input.path().to_path_buf();
-    while let Some(batch) = input.next_batch(matches!(kind, Kind::Tagged(_)))? {
-        let tagged: Vec<Result<Tagged>> = pool.install(|| {
+    while let Some(mut batch) = input.next_batch(!w.text)? {
+        // A block larger than a batch can only be the batch's last. It is tagged
+        // alone and written window by window as it is tagged, so neither its
+        // tokens nor its output are ever held whole.
+        let big = match batch.last() {
+            Some(b) if b.text.len() >= BATCH_BYTES => batch.pop(),
+            _ => None,
+        };
+        let tagged: Vec<Result<(Vec<Piece>, usize)>> = pool.install(|| {
             batch
                 .par_iter()
                 .map_init(autograd::Tape::new, |tape, b| {
-                    tag_block(&model, tape, b, kind, &path, a.probs)
+                    let mut pieces = Vec::new();
+                    let mut predictor = Predictor { pool: &pool, tape };
+                    let mut emit = |p| {
+                        pieces.push(p);
+                        Ok(())
+                    };
+                    let n = tag_block(&model, b, kind, &path, a.probs, &mut predictor, &mut emit)?;
+                    Ok((pieces, n))
                 })
                 .collect()
         });
         for t in tagged {
-            let t = t?;
-            for piece in &t.pieces {
-                if let Kind::Text(_) = kind {
-                    sink.write_all(format!("# sent_id = {}\n", sentences + 1).as_bytes())?;
-                    sentences += 1;
-                }
-                sink.write_all(piece.as_bytes())?;
+            let (pieces, n) = t?;
+            for p in pieces {
+                w.put(p)?;
             }
-            if let Kind::Tagged(_) = kind {
-                sentences += t.sentences;
-            }
-            tokens += t.tokens;
+            w.tokens += n;
         }
-        progress.update(sentences, tokens, input.bytes);
+        if let Some(b) = big {
+            let mut tape = autograd::Tape::new();
+            let mut predictor = Predictor {
+                pool: &pool,
+                tape: &mut tape,
+            };
+            let n = tag_block(&model, &b, kind, &path, a.probs, &mut predictor, &mut |p| {
+                w.put(p)
+            })?;
+            w.tokens += n;
+        }
+        w.sink.flush()?;
+        progress.update(w.sentences, w.tokens, input.bytes);
     }
     progress.finish();
-    if sentences == 0 && matches!(kind, Kind::Tagged(_)) {
+    if w.sentences == 0 && !w.text {
         return Err(corpus::Error::NoSentences { path }.into());
     }
-    sink.finish()
+    w.sink.finish()
 }
 
 /// Tags one block: tokenizes and tags plain text, or parses CoNLL-U or columns and
-/// replaces the tag field of every token line.
+/// replaces the tag field of every token line. Returns the number of tokens.
 fn tag_block(
     model: &ModelFile,
-    tape: &mut autograd::Tape<f32>,
     b: &Block,
     kind: Kind,
     path: &std::path::Path,
     probs: bool,
-) -> Result<Tagged> {
-    let mut tag =
-        |s: &Sentence| predict(&model.members, tape, &Encoded::from(&model.vocab.encode(s)));
+    predictor: &mut Predictor,
+    emit: &mut dyn FnMut(Piece) -> Result<()>,
+) -> Result<usize> {
     match kind {
         Kind::Text(tokenizer) => {
-            let text = tokenizer.split(&b.text);
-            let mut t = Tagged {
-                pieces: Vec::with_capacity(text.len()),
-                sentences: text.len(),
-                tokens: 0,
-            };
-            for s in &text {
-                let words = s.words();
-                let p = tag(&Sentence::new(words, vec!["_".into(); s.tokens.len()]));
-                t.pieces.push(text_sentence(model, s, &p, probs));
-                t.tokens += s.tokens.len();
+            let mut tokens = 0;
+            for w in text::windows(tokenizer, &b.text) {
+                let p = predictor.predict(&model.members, &text::encode(model, &w));
+                text::write(model, &w, &p, probs, emit)?;
+                tokens += w.tokens.len();
             }
-            Ok(t)
+            Ok(tokens)
         }
-        Kind::Tagged(format) => {
-            let corpus = match parse_corpus(b.text.as_bytes(), path, Some(format)) {
-                Ok(c) => c,
-                Err(corpus::Error::NoSentences { .. }) => {
-                    return Ok(Tagged {
-                        pieces: vec![b.text.clone()],
-                        sentences: 0,
-                        tokens: 0,
-                    })
-                }
-                Err(e) => return Err(shift(e, b.first_line - 1).into()),
-            };
-            let mut lines: Vec<String> = b.text.split_inclusive('\n').map(String::from).collect();
-            for s in &corpus.sentences {
-                let p = tag(s);
-                for (i, &n) in s.lines.iter().enumerate() {
-                    let name = model.vocab.tags.name(p.tags[i]);
-                    let m = probs.then(|| misc(&p, i));
-                    lines[n - 1] = retag(&lines[n - 1], format, name, m.as_deref());
-                }
-            }
-            Ok(Tagged {
-                pieces: vec![lines.concat()],
-                sentences: corpus.len(),
-                tokens: corpus.tokens(),
-            })
-        }
+        Kind::Tagged(format) => tagged::tag(model, b, format, path, probs, predictor, emit),
     }
 }
 
-/// One sentence of plain text as CoNLL-U (without its `# sent_id` line).
-fn text_sentence(model: &ModelFile, s: &TextSentence, p: &Prediction, probs: bool) -> String {
-    let mut out = format!("# text = {}\n", s.text());
-    for (i, t) in s.tokens.iter().enumerate() {
-        let tag = model.vocab.tags.name(p.tags[i]);
-        let mut m = Vec::new();
-        if !t.space_after {
-            m.push("SpaceAfter=No".to_string());
-        }
-        if probs {
-            m.push(misc(p, i));
-        }
-        let m = if m.is_empty() {
-            "_".into()
-        } else {
-            m.join("|")
-        };
-        let _ = writeln!(out, "{}\t{}\t_\t{tag}\t_\t_\t_\t_\t_\t{m}", i + 1, t.form);
+/// Predicts windows (each at most [`models::eval::MAX_SEQUENCE`] tokens) on one tape,
+/// on the pool whose threads the tagger's BiLSTM directions and heads share. Called
+/// from one of the pool's threads (blocks tagged in parallel), or from the main
+/// thread for a block tagged alone.
+pub struct Predictor<'a> {
+    pool: &'a rayon::ThreadPool,
+    tape: &'a mut autograd::Tape<f32>,
+}
+
+impl Predictor<'_> {
+    pub fn predict(&mut self, members: &[models::Tagger], x: &Encoded) -> Prediction {
+        let tape = &mut *self.tape;
+        self.pool.install(|| predict(members, tape, x))
     }
-    out.push('\n');
-    out
 }
 
 fn misc(p: &Prediction, i: usize) -> String {
@@ -252,73 +265,4 @@ fn misc(p: &Prediction, i: usize) -> String {
         p.agree[i],
         p.heads.len()
     )
-}
-
-/// A token line with its tag field replaced (UPOS of CoNLL-U, the last column of a
-/// column file) and `misc` appended to CoNLL-U's MISC; the line ending is kept.
-fn retag(line: &str, format: Format, tag: &str, misc: Option<&str>) -> String {
-    let content = line.trim_end_matches(['\n', '\r']);
-    let ending = &line[content.len()..];
-    // The readers ignore trailing spaces and tabs; so does the rewrite.
-    let body = content.trim_end_matches([' ', '\t']);
-    let mut out = match format {
-        Format::Conllu => {
-            let mut f: Vec<&str> = body.split('\t').collect();
-            f[3] = tag;
-            let joined;
-            if let Some(m) = misc {
-                joined = if f[9] == "_" {
-                    m.to_string()
-                } else {
-                    format!("{}|{m}", f[9])
-                };
-                f[9] = &joined;
-            }
-            f.join("\t")
-        }
-        Format::Columns => {
-            let cut = body.rfind(char::is_whitespace).map_or(0, |k| k + 1);
-            format!("{}{tag}", &body[..cut])
-        }
-    };
-    out.push_str(ending);
-    out
-}
-
-/// `e` with its line number moved `by` lines down (a block's errors count from its
-/// first line).
-fn shift(e: corpus::Error, by: usize) -> corpus::Error {
-    use corpus::Error as E;
-    match e {
-        E::Columns {
-            path,
-            line,
-            expected,
-            found,
-        } => E::Columns {
-            path,
-            line: line + by,
-            expected,
-            found,
-        },
-        E::EmptyField { path, line, field } => E::EmptyField {
-            path,
-            line: line + by,
-            field,
-        },
-        E::Malformed {
-            path,
-            line,
-            message,
-        } => E::Malformed {
-            path,
-            line: line + by,
-            message,
-        },
-        E::InvalidUtf8 { path, line } => E::InvalidUtf8 {
-            path,
-            line: line + by,
-        },
-        other => other,
-    }
 }

@@ -52,6 +52,18 @@ impl Sink {
         }
     }
 
+    /// Hands what was written so far to standard output (or to the temporary file),
+    /// so a reader of a pipe sees every batch as soon as it is tagged, not when the
+    /// buffer fills.
+    pub fn flush(&mut self) -> Result<()> {
+        match self {
+            Sink::Stdout(w) => w.flush().context("writing to stdout"),
+            Sink::File { w, path } => w
+                .flush()
+                .with_context(|| format!("writing {}", path.display())),
+        }
+    }
+
     /// Flushes; renames the temporary file over `--output`. Dropping a Sink without
     /// finishing it deletes the temporary file.
     pub fn finish(self) -> Result<()> {
