@@ -75,12 +75,45 @@ pub struct Prediction {
 /// (`conll2002/esp.train`), so this changes nothing there.
 pub const MAX_SEQUENCE: usize = 2048;
 
-/// Predicts with every head of every member (`members` are the taggers of
-/// an ensemble, or the single Q-MTL/STL tagger); sentences longer than
-/// [`MAX_SEQUENCE`] tokens are read in windows.
+/// How the heads' probabilities become the model's prediction. A value the
+/// caller passes, never a state of the model: PTA's `Inference::Ma` is
+/// `Average`, `Inference::Ms` is `Select` of the head chosen on dev after
+/// training (stored in the model file, see [`Combine::stored`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Combine {
+    /// The mean of every head of every member (Eq. 3 for Q-MTL, Eq. 4 for an ensemble).
+    Average,
+    /// Head `j` alone, counting the heads of all members in order.
+    Select(usize),
+}
+
+impl Combine {
+    /// What a saved model predicts with: its selected head (PTA with model
+    /// selection) or else the average.
+    pub fn stored(members: &[Tagger]) -> Combine {
+        match members {
+            [m] => m.selected_head.map_or(Combine::Average, Combine::Select),
+            _ => Combine::Average,
+        }
+    }
+}
+
+/// Predicts as the saved model does ([`Combine::stored`]); see [`predict_with`].
 pub fn predict(members: &[Tagger], tape: &mut Tape<f32>, x: &Encoded) -> Prediction {
+    predict_with(members, Combine::stored(members), tape, x)
+}
+
+/// Predicts with every head of every member (`members` are the taggers of
+/// an ensemble, or the single Q-MTL/STL tagger), combined by `combine`;
+/// sentences longer than [`MAX_SEQUENCE`] tokens are read in windows.
+pub fn predict_with(
+    members: &[Tagger],
+    combine: Combine,
+    tape: &mut Tape<f32>,
+    x: &Encoded,
+) -> Prediction {
     if x.len() <= MAX_SEQUENCE {
-        return predict_whole(members, tape, x);
+        return predict_whole(members, combine, tape, x);
     }
     let mut out: Option<Prediction> = None;
     let mut at_char = 0;
@@ -94,7 +127,7 @@ pub fn predict(members: &[Tagger], tape: &mut Tape<f32>, x: &Encoded) -> Predict
             tags: x.tags[start..end].to_vec(),
         };
         at_char += chars;
-        let p = predict_whole(members, tape, &window);
+        let p = predict_whole(members, combine, tape, &window);
         match &mut out {
             None => out = Some(p),
             Some(o) => {
@@ -110,7 +143,12 @@ pub fn predict(members: &[Tagger], tape: &mut Tape<f32>, x: &Encoded) -> Predict
     out.expect("a long sentence has windows")
 }
 
-fn predict_whole(members: &[Tagger], tape: &mut Tape<f32>, x: &Encoded) -> Prediction {
+fn predict_whole(
+    members: &[Tagger],
+    combine: Combine,
+    tape: &mut Tape<f32>,
+    x: &Encoded,
+) -> Prediction {
     let n = x.len();
     let tags = members[0].sizes.tags;
     if n == 0 {
@@ -127,10 +165,9 @@ fn predict_whole(members: &[Tagger], tape: &mut Tape<f32>, x: &Encoded) -> Predi
     let mut averaged = 0;
     for m in members {
         let probs = m.head_probs(tape, x);
-        for (j, head) in probs.chunks_exact(n * tags).enumerate() {
+        for head in probs.chunks_exact(n * tags) {
             heads.push(head.chunks_exact(tags).map(argmax).collect::<Vec<_>>());
-            // PTA's model selection predicts with one head; otherwise all are averaged.
-            if m.selected_head.is_none_or(|s| s == j) {
+            if combine == Combine::Average || combine == Combine::Select(heads.len() - 1) {
                 for (a, p) in avg.iter_mut().zip(head) {
                     *a += p;
                 }
@@ -167,16 +204,17 @@ fn argmax(row: &[f32]) -> usize {
 }
 
 /// Scores `members` on `sentences` (encoded as `encoded`): each head alone and
-/// the average. Sentences are predicted in parallel; the result does not
+/// the prediction combined by `combine` (`avg`). Sentences are predicted in parallel; the result does not
 /// depend on the number of threads.
 pub fn evaluate(
     members: &[Tagger],
+    combine: Combine,
     vocab: &Vocab,
     sentences: &[Sentence],
     encoded: &[Encoded],
     metric: Metric,
 ) -> Scores {
-    let preds = predict_all(members, encoded);
+    let preds = predict_all(members, combine, encoded);
     scores(members, vocab, sentences, &preds, metric)
 }
 
@@ -184,12 +222,13 @@ pub fn evaluate(
 /// ([`Confidence`]; None when there is no token).
 pub fn evaluate_with_confidence(
     members: &[Tagger],
+    combine: Combine,
     vocab: &Vocab,
     sentences: &[Sentence],
     encoded: &[Encoded],
     metric: Metric,
 ) -> (Scores, Option<Confidence>) {
-    let preds = predict_all(members, encoded);
+    let preds = predict_all(members, combine, encoded);
     let k: usize = members.iter().map(Tagger::k).sum();
     let mut c = Collector::new(k);
     for (x, p) in encoded.iter().zip(&preds) {
@@ -205,10 +244,10 @@ pub fn evaluate_with_confidence(
 
 /// Predicts every sentence, in parallel (the result does not depend on the
 /// number of threads).
-fn predict_all(members: &[Tagger], encoded: &[Encoded]) -> Vec<Prediction> {
+fn predict_all(members: &[Tagger], combine: Combine, encoded: &[Encoded]) -> Vec<Prediction> {
     encoded
         .par_iter()
-        .map_init(Tape::new, |tape, x| predict(members, tape, x))
+        .map_init(Tape::new, |tape, x| predict_with(members, combine, tape, x))
         .collect()
 }
 

@@ -17,7 +17,9 @@ pub mod train;
 pub use checkpoint::Checkpoint;
 pub use confidence::Confidence;
 pub use config::TaggerConfig;
-pub use eval::{evaluate, evaluate_with_confidence, predict, Metric, Prediction, Scores};
+pub use eval::{
+    evaluate, evaluate_with_confidence, predict, predict_with, Combine, Metric, Prediction, Scores,
+};
 pub use input::Encoded;
 pub use model_file::{ModelFile, ModelFileError};
 pub use record::{RecordError, RunRecord};

@@ -7,7 +7,7 @@
 //! train alone, so the numbers do not depend on the number of threads.
 
 use crate::config::{Sizes, TaggerConfig};
-use crate::eval::{evaluate, Metric, Scores};
+use crate::eval::{evaluate, Combine, Metric, Scores};
 use crate::input::Encoded;
 use crate::pta::{self, DecoderUpdate, Inference, PtaConfig};
 use crate::seed::{self, Stream};
@@ -295,6 +295,7 @@ pub fn train_from(
         }
         let dev = evaluate(
             members,
+            Combine::Average,
             data.vocab,
             data.dev,
             &data.dev_encoded,
@@ -390,6 +391,7 @@ fn run_epoch(
             seconds += start.elapsed().as_secs_f64();
             let scores = evaluate(
                 std::slice::from_ref(m),
+                Combine::Average,
                 data.vocab,
                 data.dev,
                 &data.dev_encoded,

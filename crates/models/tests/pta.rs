@@ -7,7 +7,7 @@ use common::{run, sizes, small, toy};
 use corpus::Vocab;
 use models::pta::{best_head, decoder_update, Inference, PtaConfig, DROPOUT_BOUNDS};
 use models::seed::{self, Stream};
-use models::{evaluate, Encoded, Metric, Mode, Tagger, TrainConfig};
+use models::{evaluate, Combine, Encoded, Metric, Mode, Tagger, TrainConfig};
 
 fn pta_cfg(p: PtaConfig, mlp: usize) -> TrainConfig {
     let mut cfg = small(Mode::Pta, 4, 2);
@@ -57,9 +57,45 @@ fn model_selection_uses_the_best_dev_head() {
         .iter()
         .map(|s| Encoded::from(&vocab.encode(s)))
         .collect();
-    let s = evaluate(&members, &vocab, &dev, &enc, Metric::Accuracy);
+    let stored = Combine::stored(&members);
+    assert_eq!(stored, Combine::Select(sel));
+    let s = evaluate(&members, stored, &vocab, &dev, &enc, Metric::Accuracy);
     assert_eq!(s.avg, s.heads[sel]);
     assert_eq!(s.heads, last.heads);
+    // The combination is the caller's: Select(j) scores exactly head j, and
+    // Average is the average whatever head the model stores.
+    for j in 0..s.heads.len() {
+        let sj = evaluate(
+            &members,
+            Combine::Select(j),
+            &vocab,
+            &dev,
+            &enc,
+            Metric::Accuracy,
+        );
+        assert_eq!(sj.avg, s.heads[j]);
+        assert_eq!(sj.heads, s.heads);
+    }
+    let avg = evaluate(
+        &members,
+        Combine::Average,
+        &vocab,
+        &dev,
+        &enc,
+        Metric::Accuracy,
+    );
+    let mut unselected = members.clone();
+    unselected[0].selected_head = None;
+    assert_eq!(Combine::stored(&unselected), Combine::Average);
+    let plain = evaluate(
+        &unselected,
+        Combine::Average,
+        &vocab,
+        &dev,
+        &enc,
+        Metric::Accuracy,
+    );
+    assert_eq!(avg, plain);
 }
 
 #[test]

@@ -8,8 +8,8 @@ use common::{run, sizes, small, toy};
 use corpus::Vocab;
 use models::train::{epoch_order, TrainData};
 use models::{
-    evaluate, train, Metric, Mode, ModelFile, ModelFileError, Silent, Tagger, TaggerConfig,
-    TrainConfig,
+    evaluate, train, Combine, Metric, Mode, ModelFile, ModelFileError, Silent, Tagger,
+    TaggerConfig, TrainConfig,
 };
 
 fn bytes(cfg: &TrainConfig, members: Vec<Tagger>, vocab: Vocab) -> Vec<u8> {
@@ -95,7 +95,14 @@ fn evaluation_scores_heads_and_average() {
         .iter()
         .map(|s| models::Encoded::from(&vocab.encode(s)))
         .collect();
-    let s = evaluate(&members, &vocab, &dev, &enc, Metric::Accuracy);
+    let s = evaluate(
+        &members,
+        Combine::Average,
+        &vocab,
+        &dev,
+        &enc,
+        Metric::Accuracy,
+    );
     assert_eq!(
         s, reports[0].dev,
         "evaluating the final model repeats the last epoch's dev scores"

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use anyhow::Result;
 use clap::Args;
 use corpus::read_corpus;
-use models::{evaluate_with_confidence, Encoded, Metric, ModelFile};
+use models::{evaluate_with_confidence, Combine, Encoded, Metric, ModelFile};
 use serde_json::json;
 
 use super::train::MetricArg;
@@ -48,10 +48,20 @@ pub fn run(_g: &Global, a: EvalArgs) -> Result<()> {
         .iter()
         .map(|s| Encoded::from(&vocab.encode(s)))
         .collect();
-    let (s, confidence) =
-        evaluate_with_confidence(&model.members, vocab, &test.sentences, &enc, metric);
     // PTA with model selection predicts with one head ("avg" is then its score).
-    let selected = model.members[0].selected_head;
+    let combine = Combine::stored(&model.members);
+    let (s, confidence) = evaluate_with_confidence(
+        &model.members,
+        combine,
+        vocab,
+        &test.sentences,
+        &enc,
+        metric,
+    );
+    let selected = match combine {
+        Combine::Select(j) => Some(j),
+        Combine::Average => None,
+    };
     let tokens: usize = test.sentences.iter().map(|s| s.len()).sum();
     if a.json {
         println!(

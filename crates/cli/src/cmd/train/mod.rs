@@ -11,7 +11,9 @@ use models::config::Sizes;
 use models::pta::best_head;
 use models::record::{DataFile, ModelRef, Norms, PtaRecord, RunConfig, Software, TestScores};
 use models::train::{load_embeddings, EpochReport};
-use models::{evaluate_with_confidence, Checkpoint, Metric, Mode, ModelFile, RunRecord, TrainData};
+use models::{
+    evaluate_with_confidence, Checkpoint, Combine, Metric, Mode, ModelFile, RunRecord, TrainData,
+};
 
 mod args;
 
@@ -269,20 +271,27 @@ fn train(g: &Global, a: &TrainArgs) -> Result<()> {
     // the best final dev score), whichever the saved model predicts with.
     let pta_best =
         (cfg.mode == Mode::Pta).then(|| best_head(&reports.last().expect("epochs >= 1").dev.heads));
-    let selected = members[0].selected_head.take();
     let test = f.test.as_ref().map(|t| {
         let enc: Vec<_> = t
             .sentences
             .iter()
             .map(|s| models::Encoded::from(&vocab.encode(s)))
             .collect();
-        pool.install(|| evaluate_with_confidence(&members, &vocab, &t.sentences, &enc, metric))
+        pool.install(|| {
+            evaluate_with_confidence(
+                &members,
+                Combine::Average,
+                &vocab,
+                &t.sentences,
+                &enc,
+                metric,
+            )
+        })
     });
     let (test, test_confidence) = match test {
         Some((s, c)) => (Some(s), c),
         None => (None, None),
     };
-    members[0].selected_head = selected;
     let (mut v_norms, mut w_norms) = (Vec::new(), Vec::new());
     for m in &members {
         let (v, w) = m.head_norms();
