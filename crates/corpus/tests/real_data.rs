@@ -35,24 +35,15 @@ fn table_1_of_the_paper_on_the_five_local_treebanks() {
     let Some(roots) = roots_with("table 1", &["ta", "hu", "el", "tr", "en"]) else {
         return;
     };
-    // Table 1: sentences / distinct word forms / total words of the training sets.
-    let table1 = [
-        ("ta", 400, 2637, 6329),
-        ("hu", 910, 7767, 20166),
-        ("el", 1662, 9035, 42326),
-        ("tr", 3685, 13781, 38082),
-        ("en", 2738, 7436, 50096),
-    ];
-    for (name, sentences, word_forms, tokens) in table1 {
+    // Table 1 (sentences / distinct word forms / total words of the training sets)
+    // is written once, in the registry (data/datasets.json); the files must give it.
+    for name in ["ta", "hu", "el", "tr", "en"] {
         let ds = Registry::builtin().get(name).unwrap();
+        let want = ds
+            .table1
+            .expect("the registry has Table 1 for every UD treebank");
         let train = ds.read(Split::Train, &roots).unwrap();
-        let want = Stats {
-            sentences,
-            word_forms,
-            tokens,
-        };
         assert_eq!(Stats::of(&train.sentences), want, "{name}");
-        assert_eq!(ds.table1, Some(want), "manifest of {name}");
     }
 }
 

@@ -1,145 +1,87 @@
 //! Which of the paper's 13 datasets are present, where their files are, their
 //! SHA-256 (part of every run's key, so a changed file means new runs) and
 //! their sizes (Table 1, and the cost estimates that order the work).
-//! Everything is asked of `qmtl stats`, so the data folders are found exactly
-//! as `qmtl train --dataset` finds them.
+//! Everything is asked of `corpus`'s registry and data roots, the code behind
+//! `qmtl train --dataset`, `qmtl stats` and `qmtl data list`, so the files are
+//! found, read and checksummed exactly as the runs find and read them.
+
+use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
-use serde_json::Value;
-use sha2::{Digest, Sha256};
-use std::io::Read;
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use corpus::registry::sha256_file;
+use corpus::{DataRoots, Registry, Split, Task};
 
-use super::paper;
-
-/// Sentences, distinct word forms and tokens of one file.
-#[derive(Clone, Copy, Debug, Default, serde::Serialize)]
-pub struct Stats {
-    pub sentences: u64,
-    pub word_forms: u64,
-    pub tokens: u64,
-}
+pub use corpus::Stats;
 
 /// A present dataset: the checksums and sizes of its train, dev and test files.
 #[derive(Clone, Debug)]
 pub struct Dataset {
     pub name: String,
     pub ner: bool,
-    /// The data folder its files were found in (passed to `qmtl train
+    /// The data root its files were found in (passed to `qmtl train
     /// --data-dir`, so a run finds the same files from any working folder).
-    pub root: Option<PathBuf>,
+    pub root: PathBuf,
     pub sha256: [String; 3],
     pub stats: [Stats; 3],
 }
 
-/// All 13 names in the order of the paper's tables.
+/// All 13 names in the order of the paper's tables (the registry's order: UD
+/// treebanks, then NER sets).
 pub fn all_names() -> Vec<&'static str> {
-    paper::UD.iter().chain(paper::NER.iter()).copied().collect()
+    Registry::builtin()
+        .datasets
+        .iter()
+        .map(|d| d.name.as_str())
+        .collect()
 }
 
-/// Looks a dataset up with `qmtl stats --split all --json`; None when absent.
-pub fn find(qmtl: &Path, data_dir: Option<&Path>, name: &str) -> Result<Option<Dataset>> {
-    let mut cmd = Command::new(qmtl);
-    if let Some(d) = data_dir {
-        cmd.arg("--data-dir").arg(d);
-    }
-    let out = cmd
-        .args(["stats", "--split", "all", "--json", name])
-        .output()
-        .with_context(|| format!("running {} stats", qmtl.display()))?;
-    if !out.status.success() {
-        let err = String::from_utf8_lossy(&out.stderr);
-        if err.contains("not found") {
-            return Ok(None);
-        }
-        bail!("qmtl stats {name} failed: {}", err.trim());
-    }
-    let mut files: [Option<PathBuf>; 3] = Default::default();
-    let mut stats = [Stats::default(); 3];
-    for line in String::from_utf8_lossy(&out.stdout).lines() {
-        let v: Value = serde_json::from_str(line).context("reading qmtl stats --json")?;
-        let i = match v["split"].as_str() {
-            Some("train") => 0,
-            Some("dev") => 1,
-            Some("test") => 2,
-            _ => continue,
-        };
-        let n = |key: &str| v[key].as_u64().unwrap_or(0);
-        stats[i] = Stats {
-            sentences: n("sentences"),
-            word_forms: n("word_forms"),
-            tokens: n("tokens"),
-        };
-        files[i] = v["file"].as_str().map(PathBuf::from);
-    }
-    let [Some(train), Some(dev), Some(test)] = files else {
-        bail!("qmtl stats {name} did not list a train, a dev and a test file");
+/// The dataset `name` in the first of `roots` that holds all its files, None when
+/// no root does.
+pub fn find(roots: &DataRoots, name: &str) -> Result<Option<Dataset>> {
+    let ds = Registry::builtin().get(name)?;
+    let root = match ds.locate(roots) {
+        Ok(r) => r,
+        Err(corpus::Error::DatasetMissing { .. }) => return Ok(None),
+        Err(e) => return Err(e.into()),
     };
-    let sha256 = [sha256(&train)?, sha256(&dev)?, sha256(&test)?];
-    let root = data_root(name, &train);
+    let path = |s: Split| root.path.join(&ds.file(s).path);
+    let sha = |s: Split| sha256_file(&path(s)).with_context(|| format!("{name} {}", s.name()));
+    let stats = |s: Split| -> Result<Stats> {
+        let c = corpus::read_corpus(path(s), Some(ds.format))?;
+        Ok(Stats::of(&c.sentences))
+    };
+    let [train, dev, test] = Split::ALL;
     Ok(Some(Dataset {
-        name: name.to_string(),
-        ner: paper::NER.contains(&name),
-        root,
-        sha256,
-        stats,
+        name: ds.name.clone(),
+        ner: ds.task == Task::Ner,
+        root: root.path.clone(),
+        sha256: [sha(train)?, sha(dev)?, sha(test)?],
+        stats: [stats(train)?, stats(dev)?, stats(test)?],
     }))
 }
 
-/// The data root that holds `train`: its path minus the registry's relative path
-/// (`data/datasets.json`, e.g. `ud-2.2/UD_Tamil-TTB/ta_ttb-ud-train.conllu`).
-fn data_root(name: &str, train: &Path) -> Option<PathBuf> {
-    let text = std::fs::read_to_string(crate::root().join("data/datasets.json")).ok()?;
-    let registry: Value = serde_json::from_str(&text).ok()?;
-    let entry = registry["datasets"]
-        .as_array()?
-        .iter()
-        .find(|d| d["name"] == name)?;
-    let rel = Path::new(entry["train"]["path"].as_str()?);
-    if !train.ends_with(rel) {
-        return None;
-    }
-    let mut root = train.to_path_buf();
-    for _ in rel.components() {
-        root.pop();
-    }
-    Some(root)
-}
-
-/// The hex SHA-256 of a file.
-pub fn sha256(path: &Path) -> Result<String> {
-    let mut f = std::fs::File::open(path).with_context(|| format!("opening {}", path.display()))?;
-    let mut h = Sha256::new();
-    let mut buf = vec![0u8; 1 << 16];
-    loop {
-        let n = f.read(&mut buf)?;
-        if n == 0 {
-            break;
-        }
-        h.update(&buf[..n]);
-    }
-    Ok(hex(&h.finalize()))
-}
-
-pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+/// Table 1 of the paper for `name` (the registry's copy, the only one), if the
+/// paper prints it.
+pub fn table1(name: &str) -> Option<Stats> {
+    Registry::builtin().get(name).ok()?.table1
 }
 
 /// The datasets of a reproduction: the present ones among `wanted` (all 13 when
-/// None). Absent datasets are returned as the second list; naming one is an error.
+/// None), found in `--data-dir`, `QMTL_DATA`, `../shared/data` and the cache, in
+/// that order. Absent datasets are returned as the second list; naming one is an
+/// error.
 pub fn discover(
-    qmtl: &Path,
     data_dir: Option<&Path>,
     wanted: Option<&[String]>,
 ) -> Result<(Vec<Dataset>, Vec<String>)> {
+    let roots = DataRoots::discover(data_dir);
     let names: Vec<String> = match wanted {
         Some(w) => w.to_vec(),
         None => all_names().iter().map(|s| s.to_string()).collect(),
     };
     let (mut present, mut missing) = (Vec::new(), Vec::new());
     for name in names {
-        match find(qmtl, data_dir, &name)? {
+        match find(&roots, &name)? {
             Some(d) => present.push(d),
             None => missing.push(name),
         }
@@ -152,4 +94,62 @@ pub fn discover(
         );
     }
     Ok((present, missing))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A root holding `ta`'s three files with the given training file.
+    fn root_with_ta(train: &str) -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        let ds = Registry::builtin().get("ta").unwrap();
+        let sentence = "1\tx\t_\tNOUN\t_\t_\t0\t_\t_\t_\n\n";
+        for (s, text) in Split::ALL.into_iter().zip([train, sentence, sentence]) {
+            let p = dir.path().join(&ds.file(s).path);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(p, text).unwrap();
+        }
+        dir
+    }
+
+    #[test]
+    fn absent_is_none_present_is_read_and_broken_is_an_error() {
+        let empty = tempfile::tempdir().unwrap();
+        let roots = DataRoots::from_parts(Some(empty.path()), None, None, None);
+        assert!(find(&roots, "ta").unwrap().is_none());
+
+        let two = "1\ta\t_\tNOUN\t_\t_\t0\t_\t_\t_\n2\tb\t_\tVERB\t_\t_\t0\t_\t_\t_\n\n";
+        let dir = root_with_ta(two);
+        let roots = DataRoots::from_parts(Some(dir.path()), None, None, None);
+        let d = find(&roots, "ta").unwrap().expect("present");
+        assert_eq!(d.root, std::fs::canonicalize(dir.path()).unwrap());
+        let want = Stats {
+            sentences: 1,
+            word_forms: 2,
+            tokens: 2,
+        };
+        assert_eq!(d.stats[0], want);
+        let train = d
+            .root
+            .join(&Registry::builtin().get("ta").unwrap().train.path);
+        assert_eq!(d.sha256[0], sha256_file(&train).unwrap());
+        assert!(!d.ner);
+
+        // Present but unreadable is an error naming the file, never "absent".
+        let dir = root_with_ta("1\tonly three\tcolumns\n\n");
+        let roots = DataRoots::from_parts(Some(dir.path()), None, None, None);
+        let e = format!("{:#}", find(&roots, "ta").unwrap_err());
+        assert!(e.contains("ta_ttb-ud-train.conllu"), "{e}");
+    }
+
+    #[test]
+    fn table_1_comes_from_the_registry_for_the_ten_treebanks_only() {
+        let ud: Vec<&str> = all_names().into_iter().take(10).collect();
+        assert!(ud.iter().all(|n| table1(n).is_some()), "{ud:?}");
+        assert!(["en-ner", "es-ner", "nl-ner"]
+            .iter()
+            .all(|n| table1(n).is_none()));
+        assert_eq!(all_names().len(), 13);
+    }
 }

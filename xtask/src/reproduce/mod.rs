@@ -42,7 +42,7 @@ pub fn run(args: &[String]) -> Result<()> {
         Some(p) => bail!("--qmtl {}: no such file", p.display()),
         None => crate::qmtl_binary()?,
     };
-    let (datasets, missing) = data::discover(&qmtl, o.data_dir.as_deref(), o.datasets.as_deref())?;
+    let (datasets, missing) = data::discover(o.data_dir.as_deref(), o.datasets.as_deref())?;
     if !missing.is_empty() {
         eprintln!(
             "reproduce: not present, skipped: {} (`qmtl data fetch {}` to add them)",
@@ -57,7 +57,7 @@ pub fn run(args: &[String]) -> Result<()> {
         profile: o.profile.clone(),
         datasets,
     };
-    let jobs = plan::plan(&ctx, &o.only, o.data_dir.as_deref());
+    let jobs = plan::plan(&ctx, &o.only);
     let mut store = Store::new(&o.results);
     let (done, pending): (Vec<_>, Vec<_>) =
         jobs.iter().cloned().partition(|j| store.finished(&j.key));

@@ -3,7 +3,6 @@
 //! ensemble(10) at 0% noise), each with its key and command line.
 
 use std::collections::HashSet;
-use std::path::Path;
 
 use super::experiments::{Ctx, Exp};
 use super::spec::{Key, RunSpec};
@@ -22,7 +21,7 @@ pub struct Job {
 }
 
 /// The distinct runs of `exps`, in the order the experiments list them.
-pub fn plan(ctx: &Ctx, exps: &[Exp], data_dir: Option<&Path>) -> Vec<Job> {
+pub fn plan(ctx: &Ctx, exps: &[Exp]) -> Vec<Job> {
     let mut seen = HashSet::new();
     let mut jobs = Vec::new();
     for &e in exps {
@@ -32,7 +31,7 @@ pub fn plan(ctx: &Ctx, exps: &[Exp], data_dir: Option<&Path>) -> Vec<Job> {
             if seen.insert(key.clone()) {
                 jobs.push(Job {
                     hashed,
-                    args: spec.args(d.root.as_deref().or(data_dir)),
+                    args: spec.args(Some(&d.root)),
                     cost: spec.cost(d),
                     spec,
                     key,

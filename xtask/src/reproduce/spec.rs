@@ -4,7 +4,6 @@
 
 use models::Metric;
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 use std::path::Path;
 
@@ -75,8 +74,7 @@ impl Key {
 
     /// 16 hex digits of the SHA-256 of [`Key::json`]: the record's folder name.
     pub fn hash(&self) -> String {
-        let digest = Sha256::digest(self.json().as_bytes());
-        super::data::hex(&digest[..8])
+        models::model_file::sha256_hex(self.json().as_bytes())[..16].to_string()
     }
 }
 
@@ -162,9 +160,7 @@ impl RunSpec {
     /// per token and member.
     pub fn cost(&self, d: &Dataset) -> f64 {
         let scale = |s: &super::data::Stats| match self.max_sentences {
-            Some(n) if (n as u64) < s.sentences => {
-                s.tokens as f64 * n as f64 / s.sentences.max(1) as f64
-            }
+            Some(n) if n < s.sentences => s.tokens as f64 * n as f64 / s.sentences.max(1) as f64,
             _ => s.tokens as f64,
         };
         let train = scale(&d.stats[0]) * self.train_fraction;

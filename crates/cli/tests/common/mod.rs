@@ -25,3 +25,17 @@ pub fn conllu(n: usize, offset: usize) -> String {
     }
     out
 }
+
+/// Table 1 of the paper for the UD treebank `name`, from the registry
+/// (`data/datasets.json`, its only copy).
+pub fn table1(name: &str) -> corpus::Stats {
+    let ds = corpus::Registry::builtin().get(name).unwrap();
+    ds.table1
+        .expect("the registry has Table 1 for every UD treebank")
+}
+
+/// `sentences/word forms/tokens` of [`table1`], as `data fetch` prints them.
+pub fn table1_text(name: &str) -> String {
+    let t = table1(name);
+    format!("{}/{}/{}", t.sentences, t.word_forms, t.tokens)
+}

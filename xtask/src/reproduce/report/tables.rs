@@ -3,6 +3,7 @@
 
 use anyhow::Result;
 
+use super::super::data::{self, Stats};
 use super::super::paper;
 use super::super::spec::Mode;
 use super::{cell, diff, mean, pct, verdict, Check, Rep, Section};
@@ -16,11 +17,10 @@ pub fn table1(rep: &mut Rep, missing: &[String]) -> Result<Section> {
         "dataset,sentences,word_forms,tokens,paper_sentences,paper_word_forms,paper_tokens\n",
     );
     let (mut equal, mut compared) = (0, 0);
+    let fmt = |s: Stats| format!("{} / {} / {}", s.sentences, s.word_forms, s.tokens);
     for d in &rep.ctx.datasets {
-        let s = d.stats[0];
-        let ours = [s.sentences, s.word_forms, s.tokens];
-        let p = paper::table1(&d.name);
-        let fmt = |v: [u64; 3]| format!("{} / {} / {}", v[0], v[1], v[2]);
+        let ours = d.stats[0];
+        let p = data::table1(&d.name);
         let same = p.map(|p| p == ours);
         compared += usize::from(same.is_some());
         equal += usize::from(same == Some(true));
@@ -31,23 +31,22 @@ pub fn table1(rep: &mut Rep, missing: &[String]) -> Result<Section> {
             p.map_or("–".into(), fmt),
             same.map_or("–", |b| if b { "yes" } else { "**no**" })
         );
-        let pc = |i: usize| p.map_or(String::new(), |p| p[i].to_string());
+        let pc = |f: fn(Stats) -> usize| p.map_or(String::new(), |p| f(p).to_string());
         csv += &format!(
             "{},{},{},{},{},{},{}\n",
             d.name,
-            ours[0],
-            ours[1],
-            ours[2],
-            pc(0),
-            pc(1),
-            pc(2)
+            ours.sentences,
+            ours.word_forms,
+            ours.tokens,
+            pc(|s| s.sentences),
+            pc(|s| s.word_forms),
+            pc(|s| s.tokens)
         );
     }
     for m in missing {
-        let p = paper::table1(m);
         md += &format!(
             "| {m} | not present | {} | – |\n",
-            p.map_or("–".into(), |v| format!("{} / {} / {}", v[0], v[1], v[2]))
+            data::table1(m).map_or("–".into(), fmt)
         );
     }
     let link = rep.file("tables", "table1.csv", &csv)?;
