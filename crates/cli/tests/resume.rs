@@ -4,33 +4,16 @@
 //! epoch's checkpoint is written.
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
 mod common;
 use common::conllu;
 
 fn train(dir: &Path, out: &str, extra: &[&str], abort_after: Option<usize>) -> Output {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_qmtl"));
-    c.args([
-        "train",
-        "--train",
-        "train.conllu",
-        "--dev",
-        "dev.conllu",
-        "--test",
-        "test.conllu",
-        "--out",
-        out,
-        "--epochs",
-        "3",
-        "--quiet",
-        "--label-noise",
-        "0.2",
-    ])
-    .args(extra)
-    .current_dir(dir)
-    .env_remove("QMTL_DATA")
-    .env_remove("QMTL_ABORT_AFTER_EPOCH");
+    let mut c = common::train_command(dir, out, 3);
+    c.args(["--label-noise", "0.2"])
+        .args(extra)
+        .env_remove("QMTL_ABORT_AFTER_EPOCH");
     if let Some(n) = abort_after {
         c.env("QMTL_ABORT_AFTER_EPOCH", n.to_string());
     }

@@ -3,7 +3,6 @@
 //! `run.json` are the same bytes on 1, 2 and 3 threads, for Q-MTL and for STL.
 
 use std::path::Path;
-use std::process::Command;
 
 mod common;
 use common::conllu;
@@ -12,26 +11,9 @@ use common::conllu;
 /// model file's bytes and the scores of `run.json`.
 fn train(dir: &Path, out: &str, args: &[&str], threads: usize) -> (Vec<u8>, serde_json::Value) {
     let threads = threads.to_string();
-    let o = Command::new(env!("CARGO_BIN_EXE_qmtl"))
-        .args([
-            "train",
-            "--train",
-            "train.conllu",
-            "--dev",
-            "dev.conllu",
-            "--test",
-            "test.conllu",
-            "--out",
-            out,
-            "--epochs",
-            "2",
-            "--quiet",
-            "--threads",
-            &threads,
-        ])
+    let o = common::train_command(dir, out, 2)
+        .args(["--threads", &threads])
         .args(args)
-        .current_dir(dir)
-        .env_remove("QMTL_DATA")
         .output()
         .unwrap();
     assert!(

@@ -39,3 +39,26 @@ pub fn table1_text(name: &str) -> String {
     let t = table1(name);
     format!("{}/{}/{}", t.sentences, t.word_forms, t.tokens)
 }
+
+/// `qmtl train` on the generated `train.conllu`, `dev.conllu` and `test.conllu`
+/// in `dir`, into `dir/out`, quiet, without the data folder of the environment.
+pub fn train_command(dir: &std::path::Path, out: &str, epochs: usize) -> std::process::Command {
+    let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_qmtl"));
+    c.args([
+        "train",
+        "--train",
+        "train.conllu",
+        "--dev",
+        "dev.conllu",
+        "--test",
+        "test.conllu",
+        "--out",
+        out,
+        "--epochs",
+        &epochs.to_string(),
+        "--quiet",
+    ])
+    .current_dir(dir)
+    .env_remove("QMTL_DATA");
+    c
+}
