@@ -167,7 +167,21 @@ fn output_is_in_input_order_and_the_same_bytes_whatever_the_threads() {
     assert!(text.len() > 2 * 64 * 1024, "{} bytes", text.len());
     std::fs::write(s.path("in.txt"), &text).unwrap();
     std::fs::write(s.path("in.conllu"), conllu(3000, 5)).unwrap();
-    for input in ["in.txt", "in.conllu"] {
+    // One sentence of ten windows (2048 tokens each), larger than a batch (64 KiB):
+    // tagged a window per thread.
+    let words: Vec<String> = (0..20_000)
+        .map(|i| format!("{}{}", STEMS[i % 6], ENDS[i * 7 % 3].0))
+        .collect();
+    let line = words.join(" ") + "\n";
+    assert!(line.len() > 64 * 1024, "{} bytes", line.len());
+    std::fs::write(s.path("long.txt"), line).unwrap();
+    let long: String = words
+        .iter()
+        .enumerate()
+        .map(|(i, w)| format!("{}\t{w}\t_\t_\t_\t_\t0\t_\t_\t_\n", i + 1))
+        .collect();
+    std::fs::write(s.path("long.conllu"), long + "\n").unwrap();
+    for input in ["in.txt", "in.conllu", "long.txt", "long.conllu"] {
         let one = ok(&s.tag(&["--input", input, "--threads", "1", "--probs"]));
         for threads in ["2", "3"] {
             let many = ok(&s.tag(&["--input", input, "--threads", threads, "--probs"]));

@@ -179,7 +179,10 @@ pub fn run(_g: &Global, a: TagArgs) -> Result<()> {
                 .par_iter()
                 .map_init(autograd::Tape::new, |tape, b| {
                     let mut pieces = Vec::new();
-                    let mut predictor = Predictor { pool: &pool, tape };
+                    let mut predictor = Predictor {
+                        pool: &pool,
+                        tapes: std::slice::from_mut(tape),
+                    };
                     let mut emit = |p| {
                         pieces.push(p);
                         Ok(())
@@ -197,10 +200,12 @@ pub fn run(_g: &Global, a: TagArgs) -> Result<()> {
             w.tokens += n;
         }
         if let Some(b) = big {
-            let mut tape = autograd::Tape::new();
+            // Its windows are tagged a few at a time, one per thread.
+            let width = pool.current_num_threads().min(MAX_WINDOWS_AT_ONCE);
+            let mut tapes: Vec<_> = (0..width).map(|_| autograd::Tape::new()).collect();
             let mut predictor = Predictor {
                 pool: &pool,
-                tape: &mut tape,
+                tapes: &mut tapes,
             };
             let n = tag_block(&model, &b, kind, &path, a.probs, &mut predictor, &mut |p| {
                 w.put(p)
@@ -231,30 +236,55 @@ fn tag_block(
     match kind {
         Kind::Text(tokenizer) => {
             let mut tokens = 0;
-            for w in text::windows(tokenizer, &b.text) {
-                let p = predictor.predict(&model.members, &text::encode(model, &w));
-                text::write(model, &w, &p, probs, emit)?;
-                tokens += w.tokens.len();
+            let mut windows = text::windows(tokenizer, &b.text);
+            loop {
+                let group: Vec<_> = windows.by_ref().take(predictor.width()).collect();
+                if group.is_empty() {
+                    return Ok(tokens);
+                }
+                let xs: Vec<Encoded> = group.iter().map(|w| text::encode(model, w)).collect();
+                for (w, p) in group.iter().zip(predictor.predict(&model.members, &xs)) {
+                    text::write(model, w, &p, probs, emit)?;
+                    tokens += w.tokens.len();
+                }
             }
-            Ok(tokens)
         }
         Kind::Tagged(format) => tagged::tag(model, b, format, path, probs, predictor, emit),
     }
 }
 
-/// Predicts windows (each at most [`models::eval::MAX_SEQUENCE`] tokens) on one tape,
-/// on the pool whose threads the tagger's BiLSTM directions and heads share. Called
-/// from one of the pool's threads (blocks tagged in parallel), or from the main
-/// thread for a block tagged alone.
+/// The most windows of one block tagged at the same time: each holds a tape of
+/// about 15 KB per token (30 MB for a full window, measured) while it is tagged.
+const MAX_WINDOWS_AT_ONCE: usize = 4;
+
+/// Predicts windows (each at most [`models::eval::MAX_SEQUENCE`] tokens), as many
+/// at once as it has tapes, on the pool whose threads the tagger's BiLSTM
+/// directions and heads share. Called from one of the pool's threads with one
+/// tape (blocks tagged in parallel), or from the main thread for a block tagged
+/// alone (a long sentence's windows in parallel). Each window is predicted alone,
+/// so the result does not depend on how many are predicted at once.
 pub struct Predictor<'a> {
     pool: &'a rayon::ThreadPool,
-    tape: &'a mut autograd::Tape<f32>,
+    tapes: &'a mut [autograd::Tape<f32>],
 }
 
 impl Predictor<'_> {
-    pub fn predict(&mut self, members: &[models::Tagger], x: &Encoded) -> Prediction {
-        let tape = &mut *self.tape;
-        self.pool.install(|| predict(members, tape, x))
+    /// How many windows [`Predictor::predict`] takes at once.
+    pub fn width(&self) -> usize {
+        self.tapes.len()
+    }
+
+    /// The predictions of at most [`Predictor::width`] windows, in order.
+    pub fn predict(&mut self, members: &[models::Tagger], xs: &[Encoded]) -> Vec<Prediction> {
+        let tapes = &mut self.tapes[..xs.len()];
+        self.pool.install(|| match (xs, tapes) {
+            ([x], [tape]) => vec![predict(members, tape, x)],
+            (xs, tapes) => xs
+                .par_iter()
+                .zip(tapes.par_iter_mut())
+                .map(|(x, tape)| predict(members, tape, x))
+                .collect(),
+        })
     }
 }
 

@@ -35,30 +35,36 @@ pub fn tag(
             .step_by(MAX_SEQUENCE)
             .map(move |a| (s, a, (a + MAX_SEQUENCE).min(s.len())))
     });
+    let mut windows = windows.peekable();
     let mut lines = b.text.split_inclusive('\n');
     // Lines of the block written so far.
     let mut done = 0;
-    for (s, a, e) in windows {
-        let x = models::Encoded::from(&model.vocab.encode_words(&s.words[a..e]));
-        let p = predictor.predict(&model.members, &x);
-        if a == 0 {
-            emit(Piece::Sentence)?;
-        }
-        let mut out = String::new();
-        for i in a..e {
-            // Comments, multiword and empty-node lines before the token, as they are.
-            let n = s.lines[i];
-            while done + 1 < n {
-                out.push_str(lines.next().expect("a token's line is in its block"));
-                done += 1;
+    while windows.peek().is_some() {
+        let group: Vec<_> = windows.by_ref().take(predictor.width()).collect();
+        let xs: Vec<_> = group
+            .iter()
+            .map(|&(s, a, e)| models::Encoded::from(&model.vocab.encode_words(&s.words[a..e])))
+            .collect();
+        for (&(s, a, e), p) in group.iter().zip(predictor.predict(&model.members, &xs)) {
+            if a == 0 {
+                emit(Piece::Sentence)?;
             }
-            let line = lines.next().expect("a token's line is in its block");
-            done += 1;
-            let name = model.vocab.tags.name(p.tags[i - a]);
-            let m = probs.then(|| misc(&p, i - a));
-            out.push_str(&retag(line, format, name, m.as_deref()));
+            let mut out = String::new();
+            for i in a..e {
+                // Comments, multiword and empty-node lines before the token, as they are.
+                let n = s.lines[i];
+                while done + 1 < n {
+                    out.push_str(lines.next().expect("a token's line is in its block"));
+                    done += 1;
+                }
+                let line = lines.next().expect("a token's line is in its block");
+                done += 1;
+                let name = model.vocab.tags.name(p.tags[i - a]);
+                let m = probs.then(|| misc(&p, i - a));
+                out.push_str(&retag(line, format, name, m.as_deref()));
+            }
+            emit(Piece::Text(out))?;
         }
-        emit(Piece::Text(out))?;
     }
     let rest: String = lines.collect();
     if !rest.is_empty() {
