@@ -293,6 +293,13 @@ fn every_size_option_is_checked() {
         assert!(e.contains(flag), "{flag} {value}: {e}");
     }
     assert!(!d.path().join("x").exists());
+    // Checked before anything is read or started.
+    let o = qmtl(
+        d.path(),
+        &["tag", "--model", "x.qmtl", "--threads", "100000"],
+    );
+    let e = user_error(&o);
+    assert!(e.contains("--threads") && e.contains("256"), "{e}");
 }
 
 #[test]

@@ -10,6 +10,11 @@ pub mod train;
 
 use clap::ValueEnum;
 
+/// The largest `--threads` of `train` and `tag`: more than any machine here has
+/// cores; a typo such as 100000 would otherwise spawn threads for minutes before
+/// failing.
+pub const MAX_THREADS: usize = 256;
+
 /// `--format` on the command line.
 #[derive(ValueEnum, Clone, Copy, Debug)]
 pub enum FormatArg {

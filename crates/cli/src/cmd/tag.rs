@@ -120,6 +120,12 @@ pub fn run(_g: &Global, a: TagArgs) -> Result<()> {
     if let (Some(f @ (TagFormat::Conllu | TagFormat::Columns)), Some(_)) = (a.format, a.tokenize) {
         bail!("--tokenize applies to plain text, not to --format {f:?}; CoNLL-U and column input keep their tokens");
     }
+    if let Some(t) = a.threads.filter(|t| t.get() > super::MAX_THREADS) {
+        bail!(
+            "--threads must be between 1 and {}, got {t}",
+            super::MAX_THREADS
+        );
+    }
     let model = ModelFile::load(&a.model)?;
     let (reader, name, size): (Box<dyn std::io::BufRead + Send>, _, _) = match &a.input {
         Some(p) => {

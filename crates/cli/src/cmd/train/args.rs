@@ -149,10 +149,6 @@ impl From<MetricArg> for Metric {
     }
 }
 
-/// The largest `--threads`: more than any machine here has cores; a typo such
-/// as 100000 would otherwise spawn threads for minutes before failing.
-pub(super) const MAX_THREADS: usize = 256;
-
 /// Every size option in its range, as one-line errors: a size of 0 would fail
 /// deep in the engine, and an absurd one would try to allocate it.
 fn check_sizes(a: &TrainArgs, heads: usize) -> Result<()> {
@@ -169,7 +165,7 @@ fn check_sizes(a: &TrainArgs, heads: usize) -> Result<()> {
         range("--mlp", d, 0, 4096)?;
     }
     if let Some(t) = a.threads {
-        range("--threads", t, 1, MAX_THREADS)?;
+        range("--threads", t, 1, crate::cmd::MAX_THREADS)?;
     }
     if let Some(n) = a.max_sentences {
         range("--max-sentences", n, 1, usize::MAX)?;
