@@ -61,7 +61,7 @@ fn train_step(c: &mut Criterion) {
         group.bench_function(format!("k{k}_20tok"), |b| {
             b.iter_custom(|iters| {
                 on_cpu_noted(&name, iters, || {
-                    step.step(&mut tagger, &x, &mut rng)
+                    step.step(&mut tagger, &x, &[], &mut rng)
                         .expect("finite gradient")
                 })
             })
@@ -71,7 +71,7 @@ fn train_step(c: &mut Criterion) {
 }
 
 fn heads(c: &mut Criterion) {
-    use autograd::{Grads, Graph, Head, Init, ParamStore, Tape};
+    use autograd::{Grads, Graph, HeadVars, Init, ParamStore, Tape};
     use rand::{Rng, SeedableRng};
     let (d, m, tags) = (200, 20, 17);
     let mut group = c.benchmark_group("heads");
@@ -99,9 +99,9 @@ fn heads(c: &mut Criterion) {
                 on_cpu_noted(&name, iters, || {
                     let mut g = Graph::new(&mut tape, &s);
                     let hv = g.param(h);
-                    let heads: Vec<Head> = ids
+                    let heads: Vec<HeadVars> = ids
                         .iter()
-                        .map(|&(v, bv, w, bw)| Head {
+                        .map(|&(v, bv, w, bw)| HeadVars {
                             hidden: Some((g.param(v), g.param(bv))),
                             w: g.param(w),
                             bw: g.param(bw),

@@ -28,7 +28,7 @@ pub use cpu_kernels::Real;
 pub use gradcheck::{gradcheck, gradcheck_with, GradCheck, GradCheckConfig};
 pub use grads::{Grads, Received};
 pub use lstm::{LstmKind, LstmParams};
-pub use ops::Head;
+pub use ops::HeadVars;
 pub use params::{convert, fill, Init, Param, ParamId, ParamKind, ParamStore};
 pub use sgd::{OptimError, Sgd};
 pub use tape::{Graph, Tape, Var};

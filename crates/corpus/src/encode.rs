@@ -2,7 +2,10 @@
 //!
 //! For every token: its word id, its character sequence `<w> c1 ... cn </w>` as
 //! ids (the character BiLSTM runs over exactly this sequence; the backward LSTM's
-//! last output is the one on `<w>`), and its gold tag id. Unseen words and
+//! last output is the one on `<w>`), and its gold tag id. The character
+//! sequences of all tokens are stored one after the other with each token's
+//! length, the layout the network's batched character LSTM reads, so that
+//! training and prediction use an [`Encoded`] as it is. Unseen words and
 //! characters become `UNK`; an unseen gold tag becomes `None`, so evaluation can
 //! count it as an error whatever the prediction, while training data (whose tags
 //! built the index) always has `Some`.
@@ -22,14 +25,18 @@ use crate::vocab::{Vocab, BOW, EOW};
 /// a word (module docs).
 pub const CHAR_WINDOW: usize = 64;
 
-/// One sentence as ids.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// One sentence as ids, as the network reads it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Encoded {
     /// Word id per token (`UNK` = 0 for unseen words).
     pub words: Vec<usize>,
-    /// Per token: `[BOW, c1, ..., cn, EOW]` (unseen characters = `UNK`).
-    pub chars: Vec<Vec<usize>>,
-    /// Gold tag id per token; `None` for a tag the training file never had.
+    /// Every token's `[BOW, c1, ..., cn, EOW]` (unseen characters = `UNK`),
+    /// concatenated.
+    pub chars: Vec<usize>,
+    /// Length of each token's run in `chars` (n + 2).
+    pub char_lens: Vec<usize>,
+    /// Gold tag id per token; `None` for a tag the training file never had
+    /// (it can only be an error at test time, and is never trained on).
     pub tags: Vec<Option<usize>>,
 }
 
@@ -49,6 +56,27 @@ impl Encoded {
         self.tags.iter().copied().collect()
     }
 
+    /// Each token's character ids, `[BOW, c1, ..., cn, EOW]`.
+    pub fn token_chars(&self) -> impl Iterator<Item = &[usize]> {
+        let mut at = 0;
+        self.char_lens.iter().map(move |&n| {
+            at += n;
+            &self.chars[at - n..at]
+        })
+    }
+
+    /// Tokens `start..end` as a sentence of their own; `at_char` is where
+    /// token `start`'s characters begin in `chars`.
+    pub fn window(&self, start: usize, end: usize, at_char: usize) -> Encoded {
+        let n: usize = self.char_lens[start..end].iter().sum();
+        Encoded {
+            words: self.words[start..end].to_vec(),
+            chars: self.chars[at_char..at_char + n].to_vec(),
+            char_lens: self.char_lens[start..end].to_vec(),
+            tags: self.tags[start..end].to_vec(),
+        }
+    }
+
     /// The sentence cut into consecutive windows of `n` tokens (the last may be
     /// shorter), each to be read as a sentence of its own; a sentence of at most `n`
     /// tokens is returned whole, not copied. This is how training bounds the cost
@@ -61,15 +89,13 @@ impl Encoded {
         if self.len() <= n {
             return vec![self];
         }
-        let Encoded { words, chars, tags } = self;
-        let mut chars = chars.into_iter();
-        words
-            .chunks(n)
-            .zip(tags.chunks(n))
-            .map(|(w, t)| Encoded {
-                words: w.to_vec(),
-                chars: chars.by_ref().take(w.len()).collect(),
-                tags: t.to_vec(),
+        let mut at_char = 0;
+        (0..self.len())
+            .step_by(n)
+            .map(|start| {
+                let w = self.window(start, (start + n).min(self.len()), at_char);
+                at_char += w.chars.len();
+                w
             })
             .collect()
     }
@@ -79,20 +105,26 @@ impl Vocab {
     /// Encodes a tagged sentence.
     pub fn encode(&self, s: &Sentence) -> Encoded {
         Encoded {
-            words: s.words.iter().map(|w| self.word_id(w)).collect(),
-            chars: s.words.iter().map(|w| self.encode_chars(w)).collect(),
             tags: s.tags.iter().map(|t| self.tag_id(t)).collect(),
+            ..self.encode_words(&s.words)
         }
     }
 
     /// Encodes untagged words (text to tag): every gold tag is `None`.
     pub fn encode_words<S: AsRef<str>>(&self, words: &[S]) -> Encoded {
+        let mut chars = Vec::new();
+        let char_lens = words
+            .iter()
+            .map(|w| {
+                let ids = self.encode_chars(w.as_ref());
+                chars.extend_from_slice(&ids);
+                ids.len()
+            })
+            .collect();
         Encoded {
             words: words.iter().map(|w| self.word_id(w.as_ref())).collect(),
-            chars: words
-                .iter()
-                .map(|w| self.encode_chars(w.as_ref()))
-                .collect(),
+            chars,
+            char_lens,
             tags: vec![None; words.len()],
         }
     }

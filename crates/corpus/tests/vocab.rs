@@ -56,9 +56,13 @@ fn encode_gives_words_char_sequences_and_optional_tags() {
         v.char_id('o'),
         v.char_id('g'),
     );
-    assert_eq!(e.chars[0], vec![BOW, t, h, e_, EOW]);
+    let chars: Vec<&[usize]> = e.token_chars().collect();
+    assert_eq!(chars[0], [BOW, t, h, e_, EOW]);
     assert_eq!((d, o, g), (UNK, UNK, UNK));
-    assert_eq!(e.chars[1], vec![BOW, UNK, UNK, UNK, EOW]);
+    assert_eq!(chars[1], [BOW, UNK, UNK, UNK, EOW]);
+    // Flattened for the network, with each token's length.
+    assert_eq!(e.chars, [BOW, t, h, e_, EOW, BOW, UNK, UNK, UNK, EOW]);
+    assert_eq!(e.char_lens, [5, 5]);
     // The unseen gold tag is representable: it is an error at evaluation, not a crash.
     assert_eq!(e.tags, vec![Some(0), None]);
     assert_eq!(e.gold(), None);
@@ -76,7 +80,10 @@ fn untagged_words_encode_like_a_sentence_without_known_tags() {
         ("dog", "?"),
         ("sat", "?"),
     ]));
-    assert_eq!((&e.words, &e.chars), (&s.words, &s.chars));
+    assert_eq!(
+        (&e.words, &e.chars, &e.char_lens),
+        (&s.words, &s.chars, &s.char_lens)
+    );
     assert_eq!(e.tags, vec![None; 3]);
 }
 
@@ -90,10 +97,12 @@ fn windows_of_a_long_sentence_cover_it_in_order() {
     let whole = v.encode(&Sentence::from_pairs(&pairs));
     let w = whole.clone().into_windows(3);
     assert_eq!(w.iter().map(|x| x.len()).collect::<Vec<_>>(), [3, 3, 1]);
+    let chars: Vec<&[usize]> = whole.token_chars().collect();
     for (j, x) in w.iter().enumerate() {
         let at = 3 * j;
         assert_eq!(x.words, whole.words[at..at + x.len()]);
-        assert_eq!(x.chars, whole.chars[at..at + x.len()]);
+        assert_eq!(x.token_chars().collect::<Vec<_>>(), chars[at..at + x.len()]);
+        assert_eq!(x.char_lens, whole.char_lens[at..at + x.len()]);
         assert_eq!(x.tags, whole.tags[at..at + x.len()]);
     }
     // A sentence that fits is one window, itself.

@@ -4,7 +4,8 @@
 //! Nothing else is needed to resume: every random draw of an epoch comes from
 //! streams seeded by (seed, epoch) (the shuffle, label noise, word dropout,
 //! Gaussian noise, PTA's policies), SGD keeps no state between updates, and a
-//! tagger's parameters and PTA's per-head dropout rates are in the model.
+//! tagger's parameters and PTA's per-head dropout rates are in the model file
+//! (`ModelFile::head_dropout`).
 //!
 //! Layout: the line `QMTL-CHECKPOINT\n`, the header length as 8 bytes
 //! little-endian, the header as JSON (format version, the run's fingerprint,

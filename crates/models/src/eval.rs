@@ -3,10 +3,10 @@
 //! conlleval F1.
 
 use crate::confidence::{Collector, Confidence};
-use crate::input::Encoded;
+use crate::model::Model;
 use crate::tagger::Tagger;
 use autograd::Tape;
-use corpus::{Scorer, Sentence, Vocab};
+use corpus::{Encoded, Scorer, Sentence, Vocab};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -78,7 +78,8 @@ pub const MAX_SEQUENCE: usize = 2048;
 /// How the heads' probabilities become the model's prediction. A value the
 /// caller passes, never a state of the model: PTA's `Inference::Ma` is
 /// `Average`, `Inference::Ms` is `Select` of the head chosen on dev after
-/// training (stored in the model file, see [`Combine::stored`]).
+/// training (what a model file stores as [`crate::ModelFile::combine`], from
+/// [`crate::TrainConfig::combine`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Combine {
     /// The mean of every head of every member (Eq. 3 for Q-MTL, Eq. 4 for an ensemble).
@@ -87,26 +88,15 @@ pub enum Combine {
     Select(usize),
 }
 
-impl Combine {
-    /// What a saved model predicts with: its selected head (PTA with model
-    /// selection) or else the average.
-    pub fn stored(members: &[Tagger]) -> Combine {
-        match members {
-            [m] => m.selected_head.map_or(Combine::Average, Combine::Select),
-            _ => Combine::Average,
-        }
-    }
+/// Predicts with every head of `model` (of its one tagger, or of every
+/// member of an ensemble), combined by `combine`; sentences longer than
+/// [`MAX_SEQUENCE`] tokens are read in windows.
+pub fn predict(model: &Model, combine: Combine, tape: &mut Tape<f32>, x: &Encoded) -> Prediction {
+    predict_taggers(model.taggers(), combine, tape, x)
 }
 
-/// Predicts as the saved model does ([`Combine::stored`]); see [`predict_with`].
-pub fn predict(members: &[Tagger], tape: &mut Tape<f32>, x: &Encoded) -> Prediction {
-    predict_with(members, Combine::stored(members), tape, x)
-}
-
-/// Predicts with every head of every member (`members` are the taggers of
-/// an ensemble, or the single Q-MTL/STL tagger), combined by `combine`;
-/// sentences longer than [`MAX_SEQUENCE`] tokens are read in windows.
-pub fn predict_with(
+/// [`predict`] with the heads of `members`, in order.
+fn predict_taggers(
     members: &[Tagger],
     combine: Combine,
     tape: &mut Tape<f32>,
@@ -119,14 +109,8 @@ pub fn predict_with(
     let mut at_char = 0;
     for start in (0..x.len()).step_by(MAX_SEQUENCE) {
         let end = (start + MAX_SEQUENCE).min(x.len());
-        let chars: usize = x.char_lens[start..end].iter().sum();
-        let window = Encoded {
-            words: x.words[start..end].to_vec(),
-            chars: x.chars[at_char..at_char + chars].to_vec(),
-            char_lens: x.char_lens[start..end].to_vec(),
-            tags: x.tags[start..end].to_vec(),
-        };
-        at_char += chars;
+        let window = x.window(start, end, at_char);
+        at_char += window.chars.len();
         let p = predict_whole(members, combine, tape, &window);
         match &mut out {
             None => out = Some(p),
@@ -203,10 +187,23 @@ fn argmax(row: &[f32]) -> usize {
     best
 }
 
-/// Scores `members` on `sentences` (encoded as `encoded`): each head alone and
+/// Scores `model` on `sentences` (encoded as `encoded`): each head alone and
 /// the prediction combined by `combine` (`avg`). Sentences are predicted in parallel; the result does not
 /// depend on the number of threads.
 pub fn evaluate(
+    model: &Model,
+    combine: Combine,
+    vocab: &Vocab,
+    sentences: &[Sentence],
+    encoded: &[Encoded],
+    metric: Metric,
+) -> Scores {
+    evaluate_taggers(model.taggers(), combine, vocab, sentences, encoded, metric)
+}
+
+/// [`evaluate`] on the heads of `members`, in order (PTA scores its one
+/// tagger during training with it).
+pub(crate) fn evaluate_taggers(
     members: &[Tagger],
     combine: Combine,
     vocab: &Vocab,
@@ -221,13 +218,14 @@ pub fn evaluate(
 /// [`evaluate`] and the confidence measures of the model's predictions
 /// ([`Confidence`]; None when there is no token).
 pub fn evaluate_with_confidence(
-    members: &[Tagger],
+    model: &Model,
     combine: Combine,
     vocab: &Vocab,
     sentences: &[Sentence],
     encoded: &[Encoded],
     metric: Metric,
 ) -> (Scores, Option<Confidence>) {
+    let members = model.taggers();
     let preds = predict_all(members, combine, encoded);
     let k: usize = members.iter().map(Tagger::k).sum();
     let mut c = Collector::new(k);
@@ -247,7 +245,9 @@ pub fn evaluate_with_confidence(
 fn predict_all(members: &[Tagger], combine: Combine, encoded: &[Encoded]) -> Vec<Prediction> {
     encoded
         .par_iter()
-        .map_init(Tape::new, |tape, x| predict_with(members, combine, tape, x))
+        .map_init(Tape::new, |tape, x| {
+            predict_taggers(members, combine, tape, x)
+        })
         .collect()
 }
 

@@ -6,7 +6,7 @@ pub mod checkpoint;
 pub mod confidence;
 pub mod config;
 pub mod eval;
-pub mod input;
+pub mod model;
 pub mod model_file;
 pub mod pta;
 pub mod record;
@@ -17,11 +17,14 @@ pub mod train;
 pub use checkpoint::Checkpoint;
 pub use confidence::Confidence;
 pub use config::TaggerConfig;
-pub use eval::{
-    evaluate, evaluate_with_confidence, predict, predict_with, Combine, Metric, Prediction, Scores,
-};
-pub use input::Encoded;
+/// A sentence as the network reads it (ids, characters flattened); corpus
+/// encodes it ([`corpus::Vocab::encode`]) and every layer here reads it as is.
+pub use corpus::Encoded;
+pub use eval::{evaluate, evaluate_with_confidence, predict, Combine, Metric, Prediction, Scores};
+pub use model::Model;
 pub use model_file::{ModelFile, ModelFileError};
 pub use record::{RecordError, RunRecord};
 pub use tagger::{Tagger, TrainStep};
-pub use train::{train, train_from, Mode, Progress, Silent, TrainConfig, TrainData, TrainError};
+pub use train::{
+    train, train_from, Mode, Progress, Silent, TrainConfig, TrainData, TrainError, TrainState,
+};

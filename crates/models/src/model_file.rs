@@ -2,7 +2,9 @@
 //!
 //! Layout: the line `QMTL-MODEL\n`, the header length as 8 bytes little-endian,
 //! the header as JSON (format version, training configuration, vocabularies,
-//! body length and SHA-256), then the body: the members' parameters, bincode;
+//! body length and SHA-256), then the body: the taggers' parameters, bincode
+//! (one record per tagger, [`StoredTagger`], which carries the model's
+//! selected head and each head's dropout rate beside the network);
 //! since format 2, last, the SHA-256 of every byte before it (32 bytes). The
 //! header can be read by anything that reads JSON; the checksums turn a
 //! truncated or damaged file into a clear error instead of a wrong model. The
@@ -15,11 +17,16 @@
 //! target: a crash never leaves half a model under the real name, and a link
 //! planted under a guessable temporary name is never followed.
 
-use crate::tagger::Tagger;
-use crate::train::TrainConfig;
+use crate::config::{Sizes, TaggerConfig};
+use crate::eval::Combine;
+use crate::model::Model;
+use crate::tagger::{HeadParams, Tagger};
+use crate::train::{Mode, TrainConfig, TrainState};
+use autograd::{LstmParams, ParamId, ParamStore};
 use corpus::Vocab;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+use std::borrow::Cow;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -29,13 +36,116 @@ pub const FORMAT_VERSION: u32 = 2;
 /// Length of the whole-file SHA-256 that ends a file of format 2 or later.
 const TRAILER: usize = 32;
 
-/// Everything a model file holds.
+/// Everything a model file holds: a trained model as stored.
 #[derive(Clone, Debug)]
 pub struct ModelFile {
     pub config: TrainConfig,
     pub vocab: Vocab,
-    /// One tagger (STL, Q-MTL) or the k members of an ensemble.
-    pub members: Vec<Tagger>,
+    /// One tagger (STL, Q-MTL, PTA) or the k members of an ensemble
+    /// (`config.mode` says which).
+    pub model: Model,
+    /// How the model predicts unless told otherwise (`qmtl eval`, `qmtl tag`):
+    /// PTA with model selection stores the head it selected on dev after
+    /// training ([`TrainConfig::combine`]); every other model, and every
+    /// checkpoint, the average.
+    pub combine: Combine,
+    /// Each head's weight-dropout rate where training left it, heads counted
+    /// over the model's taggers ([`TrainState::head_dropout`]): kept so that a
+    /// checkpoint resumes it; prediction never reads it.
+    pub head_dropout: Vec<f64>,
+}
+
+/// One tagger as the body stores it; the field order is the format. The
+/// selected head (`Combine::Select`) is stored on the first tagger.
+#[derive(Serialize, Deserialize)]
+struct StoredTagger<'a> {
+    config: Cow<'a, TaggerConfig>,
+    sizes: Sizes,
+    params: Cow<'a, ParamStore<f32>>,
+    word_emb: ParamId,
+    char_emb: ParamId,
+    char_fwd: LstmParams,
+    char_bwd: LstmParams,
+    word_fwd: LstmParams,
+    word_bwd: LstmParams,
+    heads: Vec<StoredHead>,
+    #[serde(default)]
+    head_dropout: Vec<f64>,
+    #[serde(default)]
+    selected_head: Option<usize>,
+}
+
+impl<'a> StoredTagger<'a> {
+    fn new(t: &'a Tagger, head_dropout: Vec<f64>, selected_head: Option<usize>) -> Self {
+        StoredTagger {
+            config: Cow::Borrowed(&t.config),
+            sizes: t.sizes,
+            params: Cow::Borrowed(&t.params),
+            word_emb: t.word_emb,
+            char_emb: t.char_emb,
+            char_fwd: t.char_fwd,
+            char_bwd: t.char_bwd,
+            word_fwd: t.word_fwd,
+            word_bwd: t.word_bwd,
+            heads: t.heads.iter().map(|&h| StoredHead::from(h)).collect(),
+            head_dropout,
+            selected_head,
+        }
+    }
+
+    /// The tagger; None if a head has one of `V`, `bV` without the other.
+    fn into_tagger(self) -> Option<Tagger> {
+        let heads = self
+            .heads
+            .iter()
+            .map(|h| {
+                match (h.v, h.bv) {
+                    (Some(v), Some(bv)) => Some(Some((v, bv))),
+                    (None, None) => Some(None),
+                    _ => None,
+                }
+                .map(|hidden| HeadParams {
+                    hidden,
+                    w: h.w,
+                    bw: h.bw,
+                })
+            })
+            .collect::<Option<Vec<_>>>()?;
+        Some(Tagger {
+            config: self.config.into_owned(),
+            sizes: self.sizes,
+            params: self.params.into_owned(),
+            word_emb: self.word_emb,
+            char_emb: self.char_emb,
+            char_fwd: self.char_fwd,
+            char_bwd: self.char_bwd,
+            word_fwd: self.word_fwd,
+            word_bwd: self.word_bwd,
+            heads,
+        })
+    }
+}
+
+/// One head as the body stores it: `v` and `bv` are both present (a hidden
+/// layer) or both absent (a linear head).
+#[derive(Clone, Copy, Serialize, Deserialize)]
+struct StoredHead {
+    v: Option<ParamId>,
+    bv: Option<ParamId>,
+    w: ParamId,
+    bw: ParamId,
+}
+
+impl From<HeadParams> for StoredHead {
+    fn from(h: HeadParams) -> Self {
+        let (v, bv) = h.hidden.unzip();
+        StoredHead {
+            v,
+            bv,
+            w: h.w,
+            bw: h.bw,
+        }
+    }
 }
 
 #[derive(Serialize, Deserialize)]
@@ -80,14 +190,51 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 }
 
 impl ModelFile {
+    /// A model file of `state` (a checkpoint's, or the trained model's, whose
+    /// `combine` is [`TrainConfig::combine`]).
+    pub fn new(config: TrainConfig, vocab: Vocab, state: TrainState, combine: Combine) -> Self {
+        ModelFile {
+            config,
+            vocab,
+            model: state.model,
+            combine,
+            head_dropout: state.head_dropout,
+        }
+    }
+
+    /// The state training resumes from.
+    pub fn into_state(self) -> TrainState {
+        TrainState {
+            model: self.model,
+            head_dropout: self.head_dropout,
+        }
+    }
+
     /// Serialises to bytes.
     pub fn to_bytes(&self) -> Vec<u8> {
-        let body = bincode::serialize(&self.members).expect("taggers serialise");
+        let taggers = self.model.taggers();
+        let mut at = 0;
+        let stored: Vec<StoredTagger<'_>> = taggers
+            .iter()
+            .enumerate()
+            .map(|(i, t)| {
+                let rates = (at..at + t.k())
+                    .map(|j| self.head_dropout.get(j).copied().unwrap_or(0.0))
+                    .collect();
+                at += t.k();
+                let selected = match self.combine {
+                    Combine::Select(j) if i == 0 => Some(j),
+                    _ => None,
+                };
+                StoredTagger::new(t, rates, selected)
+            })
+            .collect();
+        let body = bincode::serialize(&stored).expect("taggers serialise");
         let header = Header {
             format_version: FORMAT_VERSION,
             config: self.config.clone(),
             vocab: self.vocab.clone(),
-            members: self.members.len(),
+            members: taggers.len(),
             body_bytes: body.len() as u64,
             body_sha256: hex(&Sha256::digest(&body)),
         };
@@ -169,19 +316,49 @@ impl ModelFile {
         if hex(&Sha256::digest(body)) != header.body_sha256 {
             return Err(corrupt("the parameters do not match their checksum".into()));
         }
-        let members: Vec<Tagger> =
+        let stored: Vec<StoredTagger<'static>> =
             bincode::deserialize(body).map_err(|e| corrupt(format!("body: {e}")))?;
-        if members.len() != header.members || members.is_empty() {
+        if stored.len() != header.members || stored.is_empty() {
             return Err(corrupt(format!(
                 "{} members, the header says {}",
-                members.len(),
+                stored.len(),
                 header.members
             )));
         }
+        let ensemble = header.config.mode == Mode::Ensemble;
+        if !ensemble && stored.len() != 1 {
+            return Err(corrupt(format!(
+                "{} taggers in a {} model, which has one",
+                stored.len(),
+                header.config.mode.as_str()
+            )));
+        }
+        let combine = stored[0]
+            .selected_head
+            .map_or(Combine::Average, Combine::Select);
+        let mut head_dropout = Vec::new();
+        let mut taggers = Vec::with_capacity(stored.len());
+        for mut s in stored {
+            // One rate per head, as every build writes; a missing one is 0.
+            let mut rates = std::mem::take(&mut s.head_dropout);
+            rates.resize(s.heads.len(), 0.0);
+            head_dropout.extend(rates);
+            let t = s.into_tagger().ok_or_else(|| {
+                corrupt("a head with only one of its hidden layer's V and bV".into())
+            })?;
+            taggers.push(t);
+        }
+        let model = if ensemble {
+            Model::Ensemble(taggers)
+        } else {
+            Model::Single(taggers.remove(0))
+        };
         Ok(ModelFile {
             config: header.config,
             vocab: header.vocab,
-            members,
+            model,
+            combine,
+            head_dropout,
         })
     }
 

@@ -11,6 +11,12 @@
 //!   - hyper-perturb: the non-best heads' dropout rates (inverted dropout on
 //!     their output weights W_j) move by Gaussian noise, kept in [0, 0.5].
 //!
+//! The dropout rates are training state, not part of the [`Tagger`]: the
+//! trainer holds them (`TrainState::head_dropout`, saved in checkpoints) and
+//! passes them to each step and to the policies here. The selected head is
+//! the result of training ([`crate::TrainConfig::combine`]), stored in the
+//! model file.
+//!
 //! With every policy off and MA inference, PTA trains and predicts exactly like Q-MTL.
 
 use crate::tagger::Tagger;
@@ -113,19 +119,30 @@ pub fn best_head(scores: &[f64]) -> usize {
     best
 }
 
-/// DecInit: every head takes head 0's values.
+/// DecInit: every head takes head 0's values (their dropout rates start
+/// equal, at [`PtaConfig::dropout`]).
 pub fn dec_init(t: &mut Tagger) {
     for j in 1..t.k() {
-        copy_head(t, 0, j);
+        copy_head_params(t, 0, j);
     }
 }
 
-/// Copies head `from`'s parameters and dropout rate onto head `to`.
-pub fn copy_head(t: &mut Tagger, from: usize, to: usize) {
+/// Copies head `from`'s parameters and dropout rate (`dropout[from]`, one
+/// rate per head) onto head `to`.
+pub fn copy_head(t: &mut Tagger, dropout: &mut [f64], from: usize, to: usize) {
+    copy_head_params(t, from, to);
+    if let Some(&d) = dropout.get(from) {
+        dropout[to] = d;
+    }
+}
+
+/// Copies head `from`'s parameters onto head `to`.
+fn copy_head_params(t: &mut Tagger, from: usize, to: usize) {
     let (a, b) = (t.heads[from], t.heads[to]);
+    let (av, bv) = (a.hidden.unzip(), b.hidden.unzip());
     let pairs = [
-        (a.v, b.v),
-        (a.bv, b.bv),
+        (av.0, bv.0),
+        (av.1, bv.1),
         (Some(a.w), Some(b.w)),
         (Some(a.bw), Some(b.bw)),
     ];
@@ -133,15 +150,13 @@ pub fn copy_head(t: &mut Tagger, from: usize, to: usize) {
         let v = t.params.get(src).value.clone();
         t.params.get_mut(dst).value = v;
     }
-    if let Some(&d) = t.head_dropout.get(from) {
-        t.head_dropout[to] = d;
-    }
 }
 
-/// Applies the configured policies given the heads' current dev scores;
-/// returns the best head.
+/// Applies the configured policies to the heads of `t` and their dropout
+/// rates `dropout` given the heads' current dev scores; returns the best head.
 pub fn decoder_update<R: Rng>(
     t: &mut Tagger,
+    dropout: &mut [f64],
     cfg: &PtaConfig,
     scores: &[f64],
     rng: &mut R,
@@ -149,19 +164,19 @@ pub fn decoder_update<R: Rng>(
     let best = best_head(scores);
     for j in (0..t.k()).filter(|&j| j != best) {
         if cfg.greedy {
-            copy_head(t, best, j);
+            copy_head(t, dropout, best, j);
         }
         if cfg.perturb > 0.0 {
             let h = t.heads[j];
-            for id in [h.v, Some(h.w)].into_iter().flatten() {
+            for id in [h.hidden.map(|(v, _)| v), Some(h.w)].into_iter().flatten() {
                 for w in &mut t.params.get_mut(id).value {
                     *w += (cfg.perturb * rng.sample::<f64, _>(StandardNormal)) as f32;
                 }
             }
         }
         if cfg.hyper_perturb > 0.0 {
-            let d = t.head_dropout[j] + cfg.hyper_perturb * rng.sample::<f64, _>(StandardNormal);
-            t.head_dropout[j] = d.clamp(DROPOUT_BOUNDS.0, DROPOUT_BOUNDS.1);
+            let d = dropout[j] + cfg.hyper_perturb * rng.sample::<f64, _>(StandardNormal);
+            dropout[j] = d.clamp(DROPOUT_BOUNDS.0, DROPOUT_BOUNDS.1);
         }
     }
     best

@@ -2,26 +2,29 @@
 //! BiLSTM features, a word BiLSTM, and k heads `softmax(W_j relu(V_j h + bV_j) + bW_j)`.
 
 use crate::config::{Sizes, TaggerConfig};
-use crate::input::Encoded;
 use crate::seed::{self, Rng, Stream};
 use autograd::{
-    Grads, Graph, Head as HeadVars, Init, LstmParams, OptimError, ParamId, ParamStore, Real, Sgd,
-    Tape, Var,
+    Grads, Graph, HeadVars, Init, LstmParams, OptimError, ParamId, ParamStore, Real, Sgd, Tape, Var,
 };
+use corpus::Encoded;
 use rand::Rng as _;
-use serde::{Deserialize, Serialize};
 
-/// One softmax head's parameters. `v`/`bv` are absent for a linear head (mlp = 0).
-#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Head {
-    pub v: Option<ParamId>,
-    pub bv: Option<ParamId>,
+/// One softmax head's parameters in the [`ParamStore`] (what
+/// [`HeadVars`] records on a graph for one sentence).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct HeadParams {
+    /// The hidden layer `(V_j, bV_j)` before the ReLU; `None` for a linear
+    /// head (mlp = 0). Both or neither.
+    pub hidden: Option<(ParamId, ParamId)>,
     pub w: ParamId,
     pub bw: ParamId,
 }
 
-/// A tagger: the shared network and its heads, with their values.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+/// A tagger: the shared network and its heads, with their values. How its
+/// heads are combined ([`crate::Combine`]) and PTA's per-head dropout rates
+/// are not part of it: the caller passes them (the model file stores them,
+/// [`crate::ModelFile`], which also owns the on-disk layout).
+#[derive(Clone, Debug)]
 pub struct Tagger {
     pub config: TaggerConfig,
     pub sizes: Sizes,
@@ -32,14 +35,7 @@ pub struct Tagger {
     pub char_bwd: LstmParams,
     pub word_fwd: LstmParams,
     pub word_bwd: LstmParams,
-    pub heads: Vec<Head>,
-    /// Weight-dropout rate of each head's W during training (PTA's
-    /// hyper-perturbation; all 0 otherwise, which draws nothing).
-    #[serde(default)]
-    pub head_dropout: Vec<f64>,
-    /// Predict with this head alone (PTA's model selection) instead of the average.
-    #[serde(default)]
-    pub selected_head: Option<usize>,
+    pub heads: Vec<HeadParams>,
 }
 
 impl Tagger {
@@ -93,11 +89,11 @@ impl Tagger {
             &mut rng,
         );
         let h = 2 * c.word_hidden;
-        let heads: Vec<Head> = heads
+        let heads: Vec<HeadParams> = heads
             .iter()
             .map(|&j| {
                 let mut rng = seed::rng(seed, Stream::Head(j));
-                let (v, bv, into) = if c.mlp > 0 {
+                let (hidden, into) = if c.mlp > 0 {
                     let v = params.dense(&format!("head{j}.V"), c.mlp, h, Init::Glorot, &mut rng);
                     let bv = params.dense(
                         &format!("head{j}.bV"),
@@ -106,9 +102,9 @@ impl Tagger {
                         Init::BiasUniform,
                         &mut rng,
                     );
-                    (Some(v), Some(bv), c.mlp)
+                    (Some((v, bv)), c.mlp)
                 } else {
-                    (None, None, h)
+                    (None, h)
                 };
                 let w = params.dense(
                     &format!("head{j}.W"),
@@ -124,10 +120,9 @@ impl Tagger {
                     Init::BiasUniform,
                     &mut rng,
                 );
-                Head { v, bv, w, bw }
+                HeadParams { hidden, w, bw }
             })
             .collect();
-        let head_dropout = vec![0.0; heads.len()];
         Tagger {
             config: c.clone(),
             sizes,
@@ -139,8 +134,6 @@ impl Tagger {
             word_fwd,
             word_bwd,
             heads,
-            head_dropout,
-            selected_head: None,
         }
     }
 
@@ -175,17 +168,17 @@ impl Tagger {
     }
 
     /// Head `j`'s parameters on the graph. With a generator (training), W_j
-    /// gets the head's weight dropout if any.
+    /// gets weight dropout at rate `p` if it is above 0.
     fn head_vars<T: Real>(
         &self,
         g: &mut Graph<'_, T>,
         j: usize,
+        p: f64,
         rng: Option<&mut Rng>,
     ) -> HeadVars {
         let hd = &self.heads[j];
-        let hidden = hd.v.zip(hd.bv).map(|(v, bv)| (g.param(v), g.param(bv)));
+        let hidden = hd.hidden.map(|(v, bv)| (g.param(v), g.param(bv)));
         let mut w = g.param(hd.w);
-        let p = self.head_dropout.get(j).copied().unwrap_or(0.0);
         if let (Some(rng), true) = (rng, p > 0.0) {
             w = g.dropout(w, p, rng);
         }
@@ -198,7 +191,7 @@ impl Tagger {
 
     /// Head `j`'s logits (`T × tags`) on the shared states `h`, without noise.
     fn head<T: Real>(&self, g: &mut Graph<'_, T>, j: usize, h: Var) -> Var {
-        let hd = self.head_vars(g, j, None);
+        let hd = self.head_vars(g, j, 0.0, None);
         let mut z = h;
         if let Some((v, bv)) = hd.hidden {
             let a = g.linear(z, v, Some(bv));
@@ -209,9 +202,17 @@ impl Tagger {
 
     /// The training loss of one sentence: Σ over heads and tokens of
     /// `-ln y_ij[gold_i]` (section 4), with input noise and a fresh noise
-    /// sample on `h` for each head. Every gold tag must be known. Generic so the
-    /// same code runs in f64 on [`autograd::convert`]ed parameters for gradient checks.
-    pub fn loss<T: Real>(&self, g: &mut Graph<'_, T>, x: &Encoded, rng: &mut Rng) -> Var {
+    /// sample on `h` for each head, and weight dropout on W_j at rate
+    /// `head_dropout[j]` (PTA's; a missing or zero rate draws nothing). Every
+    /// gold tag must be known. Generic so the same code runs in f64 on
+    /// [`autograd::convert`]ed parameters for gradient checks.
+    pub fn loss<T: Real>(
+        &self,
+        g: &mut Graph<'_, T>,
+        x: &Encoded,
+        head_dropout: &[f64],
+        rng: &mut Rng,
+    ) -> Var {
         let gold: Vec<usize> = x
             .tags
             .iter()
@@ -223,7 +224,8 @@ impl Tagger {
         let heads: Vec<HeadVars> = (0..self.k())
             .map(|j| {
                 seeds.push(rng.random::<u64>());
-                self.head_vars(g, j, Some(&mut *rng))
+                let p = head_dropout.get(j).copied().unwrap_or(0.0);
+                self.head_vars(g, j, p, Some(&mut *rng))
             })
             .collect();
         g.heads_nll(h, &heads, self.config.noise_sigma, &seeds, &gold)
@@ -259,7 +261,7 @@ impl Tagger {
         let v = self
             .heads
             .iter()
-            .filter_map(|h| h.v)
+            .filter_map(|h| h.hidden.map(|(v, _)| v))
             .map(|v| self.params.get(v).frobenius_norm())
             .collect();
         let w = self
@@ -287,11 +289,14 @@ impl TrainStep {
         }
     }
 
-    /// One update on one sentence (forward, backward, clipped SGD); returns the loss.
+    /// One update on one sentence (forward, backward, clipped SGD) with the
+    /// heads' weight-dropout rates `head_dropout` (see [`Tagger::loss`]);
+    /// returns the loss.
     pub fn step(
         &mut self,
         tagger: &mut Tagger,
         x: &Encoded,
+        head_dropout: &[f64],
         rng: &mut Rng,
     ) -> Result<f32, OptimError> {
         if x.is_empty() {
@@ -299,7 +304,7 @@ impl TrainStep {
         }
         let loss = {
             let mut g = Graph::new(&mut self.tape, &tagger.params);
-            let l = tagger.loss(&mut g, x, rng);
+            let l = tagger.loss(&mut g, x, head_dropout, rng);
             g.backward(l, &mut self.grads)
         };
         self.sgd.step(&mut tagger.params, &mut self.grads)?;

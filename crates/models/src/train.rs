@@ -2,18 +2,21 @@
 //! sentences shuffled every epoch, label noise and word dropout applied on the
 //! fly, dev scores of every head and of the average after every epoch.
 //!
-//! STL and Q-MTL(k) train one [`Tagger`]; an ensemble trains its k members
-//! STL_1..STL_k in parallel (rayon), epoch by epoch, each exactly as it would
-//! train alone, so the numbers do not depend on the number of threads.
+//! STL, Q-MTL(k) and PTA train one [`Tagger`] ([`Model::Single`]); an
+//! ensemble ([`Model::Ensemble`]) trains its k members STL_1..STL_k in
+//! parallel (rayon), epoch by epoch, each exactly as it would train alone, so
+//! the numbers do not depend on the number of threads. What a run carries
+//! from epoch to epoch is a [`TrainState`]: the model and the heads' dropout
+//! rates, a training setting that PTA moves.
 
 use crate::config::{Sizes, TaggerConfig};
-use crate::eval::{evaluate, Combine, Metric, Scores};
-use crate::input::Encoded;
+use crate::eval::{evaluate, evaluate_taggers, Combine, Metric, Scores};
+use crate::model::Model;
 use crate::pta::{self, DecoderUpdate, Inference, PtaConfig};
 use crate::seed::{self, Stream};
 use crate::tagger::{Tagger, TrainStep};
 use autograd::{OptimError, Sgd};
-use corpus::{Embeddings, LabelNoise, NoiseMode, Sentence, Vocab, WordDropout};
+use corpus::{Embeddings, Encoded, LabelNoise, NoiseMode, Sentence, Vocab, WordDropout};
 use rand::seq::SliceRandom;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -80,12 +83,36 @@ impl Default for TrainConfig {
     }
 }
 
+/// A training run between epochs: the model and each head's weight-dropout
+/// rate on its W_j, heads counted over the model's taggers in order. The rates
+/// are a training setting (PTA's `--pta-dropout`, moved by hyper-perturbation;
+/// 0 in every other mode, which draws nothing) that prediction never reads; a
+/// checkpoint saves them so that a resumed run continues from them.
+#[derive(Clone, Debug)]
+pub struct TrainState {
+    pub model: Model,
+    pub head_dropout: Vec<f64>,
+}
+
 impl TrainConfig {
-    /// The taggers to train: one with k heads (Q-MTL, STL), or k with one head
-    /// each, member j starting like Q-MTL's head j (ensemble).
-    pub fn init_members(&self, sizes: Sizes) -> Vec<Tagger> {
+    /// The state training starts from: one tagger with k heads (STL, Q-MTL,
+    /// PTA), or k with one head each, member j starting like Q-MTL's head j
+    /// (ensemble); every head's dropout rate at PTA's initial rate, else 0.
+    pub fn init(&self, sizes: Sizes) -> TrainState {
+        let model = self.init_model(sizes);
+        let rate = match self.mode {
+            Mode::Pta => self.pta.clone().unwrap_or_default().dropout,
+            _ => 0.0,
+        };
+        TrainState {
+            head_dropout: vec![rate; model.k()],
+            model,
+        }
+    }
+
+    fn init_model(&self, sizes: Sizes) -> Model {
         match self.mode {
-            Mode::Stl => vec![Tagger::with_heads(
+            Mode::Stl => Model::Single(Tagger::with_heads(
                 &TaggerConfig {
                     heads: 1,
                     ..self.tagger.clone()
@@ -93,15 +120,15 @@ impl TrainConfig {
                 sizes,
                 self.seed,
                 &[0],
-            )],
-            Mode::Qmtl => vec![Tagger::new(
+            )),
+            Mode::Qmtl => Model::Single(Tagger::new(
                 &TaggerConfig {
                     heads: self.heads,
                     ..self.tagger.clone()
                 },
                 sizes,
                 self.seed,
-            )],
+            )),
             Mode::Pta => {
                 let pta = self.pta.clone().unwrap_or_default();
                 let cfg = TaggerConfig {
@@ -109,25 +136,39 @@ impl TrainConfig {
                     ..self.tagger.clone()
                 };
                 let mut t = Tagger::new(&cfg, sizes, self.seed);
-                t.head_dropout = vec![pta.dropout; self.heads];
                 if pta.dec_init {
                     pta::dec_init(&mut t);
                 }
-                vec![t]
+                Model::Single(t)
             }
-            Mode::Ensemble => (0..self.heads)
-                .map(|j| {
-                    Tagger::with_heads(
-                        &TaggerConfig {
-                            heads: 1,
-                            ..self.tagger.clone()
-                        },
-                        sizes,
-                        self.seed,
-                        &[j],
-                    )
-                })
-                .collect(),
+            Mode::Ensemble => Model::Ensemble(
+                (0..self.heads)
+                    .map(|j| {
+                        Tagger::with_heads(
+                            &TaggerConfig {
+                                heads: 1,
+                                ..self.tagger.clone()
+                            },
+                            sizes,
+                            self.seed,
+                            &[j],
+                        )
+                    })
+                    .collect(),
+            ),
+        }
+    }
+
+    /// How the trained model predicts unless told otherwise, given its epochs'
+    /// reports (stored in its model file): PTA with model selection, by the
+    /// head with the best dev score after the last epoch (ties to the lowest
+    /// index); every other run, by the average.
+    pub fn combine(&self, reports: &[EpochReport]) -> Combine {
+        let ms = self.mode == Mode::Pta
+            && self.pta.clone().unwrap_or_default().inference == Inference::Ms;
+        match reports.last() {
+            Some(last) if ms => Combine::Select(pta::best_head(&last.dev.heads)),
+            _ => Combine::Average,
         }
     }
 }
@@ -178,7 +219,7 @@ pub enum TrainError {
 /// The training data, encoded once.
 pub struct TrainData<'a> {
     pub vocab: &'a Vocab,
-    pub train: Vec<corpus::Encoded>,
+    pub train: Vec<Encoded>,
     pub dev: &'a [Sentence],
     pub dev_encoded: Vec<Encoded>,
     pub metric: Metric,
@@ -196,23 +237,21 @@ impl<'a> TrainData<'a> {
                 .flat_map(|s| vocab.encode(s).into_windows(crate::eval::MAX_SEQUENCE))
                 .collect(),
             dev,
-            dev_encoded: dev
-                .iter()
-                .map(|s| Encoded::from(&vocab.encode(s)))
-                .collect(),
+            dev_encoded: dev.iter().map(|s| vocab.encode(s)).collect(),
             metric,
         }
     }
 }
 
-/// Copies pretrained vectors into the word embedding rows they cover.
+/// Copies pretrained vectors into the word embedding rows they cover (of
+/// every tagger of `model`).
 pub fn load_embeddings(
-    members: &mut [Tagger],
+    model: &mut Model,
     vocab: &Vocab,
     emb: &Embeddings,
 ) -> Result<usize, TrainError> {
     let mut covered = 0;
-    for m in members.iter_mut() {
+    for m in model.taggers_mut() {
         let d = m.config.word_dim;
         if emb.dim() != d {
             return Err(TrainError::EmbeddingDim {
@@ -232,28 +271,29 @@ pub fn load_embeddings(
     Ok(covered)
 }
 
-/// Trains `members` for `cfg.epochs` epochs; returns one report per epoch.
+/// Trains `state` for `cfg.epochs` epochs; returns one report per epoch. How
+/// the trained model predicts is [`TrainConfig::combine`] of the reports.
 pub fn train(
     cfg: &TrainConfig,
-    members: &mut [Tagger],
+    state: &mut TrainState,
     data: &TrainData<'_>,
     progress: &dyn Progress,
 ) -> Result<Vec<EpochReport>, TrainError> {
-    train_from(cfg, members, data, progress, Vec::new(), &mut |_, _| Ok(()))
+    train_from(cfg, state, data, progress, Vec::new(), &mut |_, _| Ok(()))
 }
 
-/// Called after every finished epoch with the members and the reports so far
+/// Called after every finished epoch with the state and the reports so far
 /// (to write a checkpoint); an error stops training.
-pub type EpochHook<'h> = dyn FnMut(&[Tagger], &[EpochReport]) -> Result<(), Box<dyn std::error::Error + Send + Sync>>
+pub type EpochHook<'h> = dyn FnMut(&TrainState, &[EpochReport]) -> Result<(), Box<dyn std::error::Error + Send + Sync>>
     + 'h;
 
-/// [`train`], continuing after the epochs of `done` (members as they were
+/// [`train`], continuing after the epochs of `done` (the state as it was
 /// after them, e.g. from a [`crate::checkpoint::Checkpoint`]): the result is
 /// the same as that of an uninterrupted run, because every random draw of an
 /// epoch depends on (seed, epoch) alone.
 pub fn train_from(
     cfg: &TrainConfig,
-    members: &mut [Tagger],
+    state: &mut TrainState,
     data: &TrainData<'_>,
     progress: &dyn Progress,
     done: Vec<EpochReport>,
@@ -261,7 +301,13 @@ pub fn train_from(
 ) -> Result<Vec<EpochReport>, TrainError> {
     let noise = LabelNoise::new(cfg.label_noise, cfg.label_noise_mode, cfg.seed)?;
     let dropout = WordDropout::new(cfg.tagger.word_dropout, cfg.seed)?;
-    let mut steps: Vec<TrainStep> = members.iter().map(|m| TrainStep::new(m, cfg.sgd)).collect();
+    let mut steps: Vec<TrainStep> = state
+        .model
+        .taggers()
+        .iter()
+        .map(|m| TrainStep::new(m, cfg.sgd))
+        .collect();
+    let members = steps.len();
     let pta = match cfg.mode {
         Mode::Pta => Some(cfg.pta.clone().unwrap_or_default()),
         _ => None,
@@ -269,7 +315,7 @@ pub fn train_from(
     let tokens: usize = data.train.iter().map(|s| s.len()).sum();
     let mut reports = done;
     for epoch in reports.len()..cfg.epochs {
-        progress.epoch_start(epoch + 1, data.train.len() * members.len());
+        progress.epoch_start(epoch + 1, data.train.len() * members);
         let order = epoch_order(cfg.seed, epoch, data.train.len());
         let ctx = EpochCtx {
             data,
@@ -281,10 +327,17 @@ pub fn train_from(
             pta: pta.as_ref(),
             progress,
         };
-        let done: Vec<Result<(f64, Vec<DecoderUpdate>), TrainError>> = members
+        let TrainState {
+            model,
+            head_dropout,
+        } = &mut *state;
+        let rates = per_tagger(head_dropout, model.taggers());
+        let done: Vec<Result<(f64, Vec<DecoderUpdate>), TrainError>> = model
+            .taggers_mut()
             .par_iter_mut()
             .zip(steps.par_iter_mut())
-            .map(|(m, step)| run_epoch(m, step, &ctx))
+            .zip(rates)
+            .map(|((m, step), rates)| run_epoch(m, rates, step, &ctx))
             .collect();
         let mut train_seconds = 0.0;
         let mut decoder_updates = Vec::new();
@@ -294,7 +347,7 @@ pub fn train_from(
             decoder_updates.extend(updates);
         }
         let dev = evaluate(
-            members,
+            &state.model,
             Combine::Average,
             data.vocab,
             data.dev,
@@ -305,21 +358,30 @@ pub fn train_from(
             epoch: epoch + 1,
             train_seconds,
             train_tokens: tokens,
-            tokens_per_second: (tokens * members.len()) as f64 / train_seconds.max(1e-9),
+            tokens_per_second: (tokens * members) as f64 / train_seconds.max(1e-9),
             dev,
             decoder_updates,
         };
         progress.epoch_end(&report);
         reports.push(report);
-        after_epoch(members, &reports).map_err(TrainError::Hook)?;
-    }
-    // PTA's model selection: the head with the best dev score after training.
-    if let (Some(p), Some(last)) = (&pta, reports.last()) {
-        if p.inference == Inference::Ms {
-            members[0].selected_head = Some(pta::best_head(&last.dev.heads));
-        }
+        after_epoch(state, &reports).map_err(TrainError::Hook)?;
     }
     Ok(reports)
+}
+
+/// `rates` (one per head, over all of `taggers`' heads in order) cut into
+/// each tagger's own; a tagger beyond the end gets none (rate 0).
+fn per_tagger<'a>(rates: &'a mut [f64], taggers: &[Tagger]) -> Vec<&'a mut [f64]> {
+    let mut rest = rates;
+    taggers
+        .iter()
+        .map(|t| {
+            let n = t.k().min(rest.len());
+            let (own, after) = std::mem::take(&mut rest).split_at_mut(n);
+            rest = after;
+            own
+        })
+        .collect()
 }
 
 /// The order of the `n` training sentences in `epoch` (0-based): a function
@@ -343,10 +405,12 @@ struct EpochCtx<'a> {
     progress: &'a dyn Progress,
 }
 
-/// One epoch of one tagger; returns its training seconds (dev scoring for
-/// PTA's decoder updates excluded) and the decoder updates it made.
+/// One epoch of one tagger with its heads' dropout rates; returns its
+/// training seconds (dev scoring for PTA's decoder updates excluded) and the
+/// decoder updates it made.
 fn run_epoch(
     m: &mut Tagger,
+    rates: &mut [f64],
     step: &mut TrainStep,
     c: &EpochCtx<'_>,
 ) -> Result<(f64, Vec<DecoderUpdate>), TrainError> {
@@ -364,19 +428,25 @@ fn run_epoch(
     let mut seconds = 0.0;
     let mut start = Instant::now();
     let mut done = 0;
+    // The sentence as this step sees it (dropped words, noisy labels), copied
+    // into the same buffers every step.
+    let mut x = Encoded::default();
     for (seen, &i) in c.order.iter().enumerate() {
-        let mut s = data.train[i].clone();
+        let s = &data.train[i];
         let mut gold: Vec<usize> = s
             .tags
             .iter()
             .map(|t| t.expect("training tags are in the index"))
             .collect();
         c.noise.apply(epoch, i, &mut gold, n_tags);
+        x.words.clone_from(&s.words);
         c.dropout
-            .apply(epoch, i, &mut s.words, &data.vocab.word_counts);
-        let mut x = Encoded::from(&s);
-        x.tags = gold.into_iter().map(Some).collect();
-        step.step(m, &x, &mut rng)
+            .apply(epoch, i, &mut x.words, &data.vocab.word_counts);
+        x.chars.clone_from(&s.chars);
+        x.char_lens.clone_from(&s.char_lens);
+        x.tags.clear();
+        x.tags.extend(gold.into_iter().map(Some));
+        step.step(m, &x, rates, &mut rng)
             .map_err(|source| TrainError::Optim {
                 epoch: epoch + 1,
                 sentence: i + 1,
@@ -389,7 +459,7 @@ fn run_epoch(
         }
         if (seen + 1) % every == 0 {
             seconds += start.elapsed().as_secs_f64();
-            let scores = evaluate(
+            let scores = evaluate_taggers(
                 std::slice::from_ref(m),
                 Combine::Average,
                 data.vocab,
@@ -400,6 +470,7 @@ fn run_epoch(
             .heads;
             let best = pta::decoder_update(
                 m,
+                rates,
                 c.pta.expect("decoder updates are PTA's"),
                 &scores,
                 &mut pta_rng,

@@ -39,7 +39,7 @@ fn tagger_loss_gradcheck() {
         (LstmKind::Standard, 2),
         (LstmKind::Coupled, 0),
     ] {
-        let mut tagger = Tagger::new(
+        let tagger = Tagger::new(
             &tiny(lstm, mlp),
             Sizes {
                 words: 5,
@@ -49,7 +49,7 @@ fn tagger_loss_gradcheck() {
             9,
         );
         // PTA's weight dropout on head 0's W (inverted; the mask is fixed by the seed).
-        tagger.head_dropout = vec![0.3, 0.0];
+        let head_dropout = [0.3, 0.0];
         let mut params: ParamStore<f64> = convert(&tagger.params);
         // Spread the embeddings away from the constant 0.01 so every path matters.
         for id in [tagger.word_emb, tagger.char_emb] {
@@ -64,7 +64,7 @@ fn tagger_loss_gradcheck() {
         };
         let report = gradcheck_with(cfg, &params, |g| {
             let mut rng = seed::rng(1, Stream::Noise(0));
-            tagger.loss(g, &x, &mut rng)
+            tagger.loss(g, &x, &head_dropout, &mut rng)
         });
         assert!(report.passed(), "{lstm:?} mlp {mlp}: {report}");
         assert!(report.checked > 200, "{report}");
@@ -97,8 +97,8 @@ fn stl_member_starts_like_its_qmtl_head() {
         // Head j of Q-MTL = the only head of STL_j.
         let (sh, qh) = (stl.heads[0], q.heads[j]);
         for (a, b) in [
-            (sh.v.unwrap(), qh.v.unwrap()),
-            (sh.bv.unwrap(), qh.bv.unwrap()),
+            (sh.hidden.unwrap().0, qh.hidden.unwrap().0),
+            (sh.hidden.unwrap().1, qh.hidden.unwrap().1),
             (sh.w, qh.w),
             (sh.bw, qh.bw),
         ] {

@@ -6,7 +6,7 @@
 
 use corpus::{Sentence, Vocab};
 use models::config::Sizes;
-use models::{Encoded, Mode, Tagger, TaggerConfig, TrainConfig, TrainStep};
+use models::{Mode, Tagger, TaggerConfig, TrainConfig, TrainStep};
 
 /// Sentences of 1-25 tokens of 1-14 characters, with repeated spellings.
 fn varied(n: usize) -> Vec<Sentence> {
@@ -39,19 +39,20 @@ fn trained(cfg: &TrainConfig, fresh_each_step: bool) -> Vec<u8> {
         chars: vocab.chars.len(),
         tags: vocab.tags.len(),
     };
-    let mut m: Tagger = cfg.init_members(sizes).remove(0);
-    let mut step = TrainStep::new(&m, cfg.sgd);
+    let mut state = cfg.init(sizes);
+    let m: &mut Tagger = &mut state.model.taggers_mut()[0];
+    let mut step = TrainStep::new(m, cfg.sgd);
     let mut rng = models::seed::rng(1, models::seed::Stream::Noise(0));
     // Short sentences after long ones, and the reverse, twice.
     let order: Vec<usize> = (0..40).chain((0..40).rev()).collect();
     for &i in &order {
         if fresh_each_step {
-            step = TrainStep::new(&m, cfg.sgd);
+            step = TrainStep::new(m, cfg.sgd);
         }
-        let x = Encoded::from(&vocab.encode(&sents[i]));
-        step.step(&mut m, &x, &mut rng).unwrap();
+        let x = vocab.encode(&sents[i]);
+        step.step(m, &x, &state.head_dropout, &mut rng).unwrap();
     }
-    bincode::serialize(&m).unwrap()
+    bincode::serialize(&m.params).unwrap()
 }
 
 #[test]
@@ -78,7 +79,7 @@ fn a_step_does_not_depend_on_what_the_buffers_held() {
 #[test]
 fn resuming_from_a_checkpoint_equals_training_through() {
     use models::train::TrainData;
-    use models::{train, train_from, Checkpoint, Metric, ModelFile, Silent};
+    use models::{train, train_from, Checkpoint, Combine, Metric, ModelFile, Silent};
     let sents = varied(30);
     let vocab = Vocab::build(&sents);
     let data = TrainData::new(&vocab, &sents, &sents[..5], Metric::Accuracy);
@@ -93,21 +94,17 @@ fn resuming_from_a_checkpoint_equals_training_through() {
         epochs: 2,
         ..TrainConfig::default()
     };
-    let mut whole = cfg.init_members(sizes);
+    let mut whole = cfg.init(sizes);
     let rw = train(&cfg, &mut whole, &data, &Silent).unwrap();
 
-    let mut cut = cfg.init_members(sizes);
+    let mut cut = cfg.init(sizes);
     let mut saved = None;
     let _ = train_from(&cfg, &mut cut, &data, &Silent, Vec::new(), &mut |m, r| {
         if r.len() == 1 {
             let c = Checkpoint {
                 fingerprint: "x".into(),
                 reports: r.to_vec(),
-                model: ModelFile {
-                    config: cfg.clone(),
-                    vocab: vocab.clone(),
-                    members: m.to_vec(),
-                },
+                model: ModelFile::new(cfg.clone(), vocab.clone(), m.clone(), Combine::Average),
             };
             saved = Some(c.to_bytes());
             return Err("stop".into());
@@ -115,7 +112,7 @@ fn resuming_from_a_checkpoint_equals_training_through() {
         Ok(())
     });
     let c = Checkpoint::from_bytes(&saved.unwrap(), std::path::Path::new("c")).unwrap();
-    let mut resumed = c.model.members;
+    let mut resumed = c.model.into_state();
     let rr = train_from(
         &cfg,
         &mut resumed,
@@ -130,7 +127,8 @@ fn resuming_from_a_checkpoint_equals_training_through() {
         rr.iter().map(|r| r.dev.clone()).collect::<Vec<_>>()
     );
     assert!(
-        bincode::serialize(&whole).unwrap() == bincode::serialize(&resumed).unwrap(),
+        ModelFile::new(cfg.clone(), vocab.clone(), whole, Combine::Average).to_bytes()
+            == ModelFile::new(cfg.clone(), vocab.clone(), resumed, Combine::Average).to_bytes(),
         "the resumed parameters differ"
     );
 }

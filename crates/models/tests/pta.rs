@@ -7,7 +7,7 @@ use common::{run, sizes, small, toy};
 use corpus::Vocab;
 use models::pta::{best_head, decoder_update, Inference, PtaConfig, DROPOUT_BOUNDS};
 use models::seed::{self, Stream};
-use models::{evaluate, Combine, Encoded, Metric, Mode, Tagger, TrainConfig};
+use models::{evaluate, Combine, Metric, Mode, Model, ModelFile, Tagger, TrainConfig};
 
 fn pta_cfg(p: PtaConfig, mlp: usize) -> TrainConfig {
     let mut cfg = small(Mode::Pta, 4, 2);
@@ -18,7 +18,8 @@ fn pta_cfg(p: PtaConfig, mlp: usize) -> TrainConfig {
 
 fn head_values(t: &Tagger, j: usize) -> Vec<Vec<f32>> {
     let h = t.heads[j];
-    [h.v, h.bv, Some(h.w), Some(h.bw)]
+    let (v, bv) = h.hidden.unzip();
+    [v, bv, Some(h.w), Some(h.bw)]
         .into_iter()
         .flatten()
         .map(|id| t.params.get(id).value.clone())
@@ -28,7 +29,14 @@ fn head_values(t: &Tagger, j: usize) -> Vec<Vec<f32>> {
 fn fresh(mlp: usize) -> Tagger {
     let vocab = Vocab::build(&toy(20, 0));
     let cfg = pta_cfg(PtaConfig::default(), mlp);
-    cfg.init_members(sizes(&vocab)).remove(0)
+    single(cfg.init(sizes(&vocab)).model)
+}
+
+fn single(m: Model) -> Tagger {
+    match m {
+        Model::Single(t) => t,
+        Model::Ensemble(_) => panic!("PTA trains one tagger"),
+    }
 }
 
 #[test]
@@ -47,26 +55,25 @@ fn model_selection_uses_the_best_dev_head() {
         },
         0,
     );
-    let (members, reports, vocab) = run(&cfg, 1);
+    let (state, reports, vocab) = run(&cfg, 1);
     let last = &reports.last().unwrap().dev;
-    let sel = members[0].selected_head.expect("MS selects a head");
+    let stored = cfg.combine(&reports);
+    let Combine::Select(sel) = stored else {
+        panic!("MS selects a head")
+    };
     assert_eq!(sel, best_head(&last.heads));
+    let model = &state.model;
     // The model now predicts with that head alone: its score is that head's score.
     let dev = toy(20, 3);
-    let enc: Vec<_> = dev
-        .iter()
-        .map(|s| Encoded::from(&vocab.encode(s)))
-        .collect();
-    let stored = Combine::stored(&members);
-    assert_eq!(stored, Combine::Select(sel));
-    let s = evaluate(&members, stored, &vocab, &dev, &enc, Metric::Accuracy);
+    let enc: Vec<_> = dev.iter().map(|s| vocab.encode(s)).collect();
+    let s = evaluate(model, stored, &vocab, &dev, &enc, Metric::Accuracy);
     assert_eq!(s.avg, s.heads[sel]);
     assert_eq!(s.heads, last.heads);
     // The combination is the caller's: Select(j) scores exactly head j, and
     // Average is the average whatever head the model stores.
     for j in 0..s.heads.len() {
         let sj = evaluate(
-            &members,
+            model,
             Combine::Select(j),
             &vocab,
             &dev,
@@ -76,33 +83,41 @@ fn model_selection_uses_the_best_dev_head() {
         assert_eq!(sj.avg, s.heads[j]);
         assert_eq!(sj.heads, s.heads);
     }
-    let avg = evaluate(
-        &members,
-        Combine::Average,
-        &vocab,
-        &dev,
-        &enc,
-        Metric::Accuracy,
+    // The model file remembers the selection, and the dropout rates where
+    // training left them; loading gives them back.
+    let file = ModelFile::new(cfg.clone(), vocab.clone(), state.clone(), stored);
+    let back = ModelFile::from_bytes(&file.to_bytes(), std::path::Path::new("m")).unwrap();
+    assert_eq!(back.combine, Combine::Select(sel));
+    assert_eq!(back.head_dropout, state.head_dropout);
+    assert!(matches!(back.model, Model::Single(_)));
+    assert_eq!(back.to_bytes(), file.to_bytes());
+    let unselected = ModelFile::new(cfg.clone(), vocab.clone(), state, Combine::Average);
+    let back = ModelFile::from_bytes(&unselected.to_bytes(), std::path::Path::new("m")).unwrap();
+    assert_eq!(back.combine, Combine::Average);
+}
+
+#[test]
+fn ma_and_other_modes_predict_by_the_average() {
+    let ma = pta_cfg(
+        PtaConfig {
+            inference: Inference::Ma,
+            ..PtaConfig::default()
+        },
+        0,
     );
-    let mut unselected = members.clone();
-    unselected[0].selected_head = None;
-    assert_eq!(Combine::stored(&unselected), Combine::Average);
-    let plain = evaluate(
-        &unselected,
-        Combine::Average,
-        &vocab,
-        &dev,
-        &enc,
-        Metric::Accuracy,
-    );
-    assert_eq!(avg, plain);
+    let (_, reports, _) = run(&ma, 1);
+    assert_eq!(ma.combine(&reports), Combine::Average);
+    let qmtl = common::small(Mode::Qmtl, 2, 1);
+    assert_eq!(qmtl.combine(&reports), Combine::Average);
+    let ms = pta_cfg(PtaConfig::default(), 0);
+    assert_eq!(ms.combine(&[]), Combine::Average, "no epoch, no selection");
 }
 
 #[test]
 fn greedy_copies_the_best_head_everywhere() {
     for mlp in [0, 20] {
         let mut t = fresh(mlp);
-        t.head_dropout = vec![0.0, 0.1, 0.2, 0.3];
+        let mut rates = vec![0.0, 0.1, 0.2, 0.3];
         assert_ne!(head_values(&t, 0), head_values(&t, 2));
         let p = PtaConfig {
             greedy: true,
@@ -111,6 +126,7 @@ fn greedy_copies_the_best_head_everywhere() {
         };
         let best = decoder_update(
             &mut t,
+            &mut rates,
             &p,
             &[0.1, 0.3, 0.9, 0.2],
             &mut seed::rng(1, Stream::Pta(0)),
@@ -123,7 +139,7 @@ fn greedy_copies_the_best_head_everywhere() {
                 "mlp {mlp}: head {j} is not a copy"
             );
         }
-        assert_eq!(t.head_dropout, vec![0.2; 4]);
+        assert_eq!(rates, vec![0.2; 4]);
     }
 }
 
@@ -138,6 +154,7 @@ fn perturbation_moves_only_the_non_best_heads_weights() {
     };
     decoder_update(
         &mut t,
+        &mut [0.0; 4],
         &p,
         &[0.2, 0.8, 0.1, 0.5],
         &mut seed::rng(1, Stream::Pta(0)),
@@ -165,7 +182,7 @@ fn perturbation_moves_only_the_non_best_heads_weights() {
 #[test]
 fn hyper_perturbation_moves_non_best_dropout_rates_within_bounds() {
     let mut t = fresh(0);
-    t.head_dropout = vec![0.1; 4];
+    let mut rates = vec![0.1; 4];
     let p = PtaConfig {
         hyper_perturb: 0.3,
         updates_per_epoch: 1,
@@ -173,17 +190,16 @@ fn hyper_perturbation_moves_non_best_dropout_rates_within_bounds() {
     };
     let mut rng = seed::rng(3, Stream::Pta(0));
     for _ in 0..20 {
-        decoder_update(&mut t, &p, &[0.9, 0.1, 0.2, 0.3], &mut rng);
-        assert_eq!(t.head_dropout[0], 0.1, "the best head keeps its rate");
+        decoder_update(&mut t, &mut rates, &p, &[0.9, 0.1, 0.2, 0.3], &mut rng);
+        assert_eq!(rates[0], 0.1, "the best head keeps its rate");
         assert!(
-            t.head_dropout
+            rates
                 .iter()
                 .all(|d| (DROPOUT_BOUNDS.0..=DROPOUT_BOUNDS.1).contains(d)),
-            "{:?}",
-            t.head_dropout
+            "{rates:?}"
         );
     }
-    assert!(t.head_dropout[1..].iter().any(|&d| d != 0.1));
+    assert!(rates[1..].iter().any(|&d| d != 0.1));
 }
 
 #[test]
@@ -196,7 +212,7 @@ fn dec_init_starts_every_head_alike() {
         },
         20,
     );
-    let t = cfg.init_members(sizes(&vocab)).remove(0);
+    let t = single(cfg.init(sizes(&vocab)).model);
     for j in 1..4 {
         assert_eq!(head_values(&t, j), head_values(&t, 0));
     }
@@ -221,10 +237,11 @@ fn pta_with_every_policy_off_and_averaging_is_qmtl() {
     let dev =
         |r: &[models::train::EpochReport]| r.iter().map(|e| e.dev.clone()).collect::<Vec<_>>();
     assert_eq!(dev(&pr), dev(&qr), "per-epoch scores differ");
-    for ((_, a), (_, b)) in pm[0].params.iter().zip(qm[0].params.iter()) {
+    let (pm, qm) = (single(pm.model), single(qm.model));
+    for ((_, a), (_, b)) in pm.params.iter().zip(qm.params.iter()) {
         assert_eq!(a.value, b.value, "{} differs", a.name);
     }
-    assert_eq!(pm[0].selected_head, None);
+    assert_eq!(pta.combine(&pr), Combine::Average);
 }
 
 #[test]

@@ -8,17 +8,12 @@ use common::{run, sizes, small, toy};
 use corpus::Vocab;
 use models::train::{epoch_order, TrainData};
 use models::{
-    evaluate, train, Combine, Metric, Mode, ModelFile, ModelFileError, Silent, Tagger,
-    TaggerConfig, TrainConfig,
+    evaluate, train, Combine, Metric, Mode, Model, ModelFile, ModelFileError, Silent, Tagger,
+    TaggerConfig, TrainConfig, TrainState,
 };
 
-fn bytes(cfg: &TrainConfig, members: Vec<Tagger>, vocab: Vocab) -> Vec<u8> {
-    ModelFile {
-        config: cfg.clone(),
-        vocab,
-        members,
-    }
-    .to_bytes()
+fn bytes(cfg: &TrainConfig, state: TrainState, vocab: Vocab) -> Vec<u8> {
+    ModelFile::new(cfg.clone(), vocab, state, Combine::Average).to_bytes()
 }
 
 #[test]
@@ -56,16 +51,23 @@ fn same_seed_same_bytes_whatever_the_threads() {
 #[test]
 fn ensemble_member_j_is_stl_j_trained_alone() {
     let cfg = small(Mode::Ensemble, 3, 2);
-    let (members, _, vocab) = run(&cfg, 2);
+    let (state, _, vocab) = run(&cfg, 2);
+    let Model::Ensemble(members) = &state.model else {
+        panic!("an ensemble is a Model::Ensemble")
+    };
     let (tr, dev) = (toy(60, 0), toy(20, 3));
     let data = TrainData::new(&vocab, &tr, &dev, Metric::Accuracy);
     let stl_cfg = TaggerConfig {
         heads: 1,
         ..cfg.tagger.clone()
     };
-    let mut alone = vec![Tagger::with_heads(&stl_cfg, sizes(&vocab), cfg.seed, &[2])];
+    let mut alone = TrainState {
+        model: Model::Single(Tagger::with_heads(&stl_cfg, sizes(&vocab), cfg.seed, &[2])),
+        head_dropout: vec![0.0],
+    };
     train(&cfg, &mut alone, &data, &Silent).unwrap();
-    for ((_, a), (_, b)) in members[2].params.iter().zip(alone[0].params.iter()) {
+    let alone = &alone.model.taggers()[0];
+    for ((_, a), (_, b)) in members[2].params.iter().zip(alone.params.iter()) {
         assert_eq!(a.value, b.value, "{} differs", a.name);
     }
     // ...and the members are not copies of each other.
@@ -89,14 +91,11 @@ fn shuffling_depends_on_seed_and_epoch_only() {
 #[test]
 fn evaluation_scores_heads_and_average() {
     let cfg = small(Mode::Qmtl, 2, 1);
-    let (members, reports, vocab) = run(&cfg, 1);
+    let (state, reports, vocab) = run(&cfg, 1);
     let dev = toy(20, 3);
-    let enc: Vec<_> = dev
-        .iter()
-        .map(|s| models::Encoded::from(&vocab.encode(s)))
-        .collect();
+    let enc: Vec<_> = dev.iter().map(|s| vocab.encode(s)).collect();
     let s = evaluate(
-        &members,
+        &state.model,
         Combine::Average,
         &vocab,
         &dev,
@@ -115,12 +114,8 @@ mod model_file {
 
     fn model() -> ModelFile {
         let cfg = small(Mode::Qmtl, 2, 1);
-        let (members, _, vocab) = run(&cfg, 1);
-        ModelFile {
-            config: cfg,
-            vocab,
-            members,
-        }
+        let (state, _, vocab) = run(&cfg, 1);
+        ModelFile::new(cfg, vocab, state, Combine::Average)
     }
 
     #[test]
@@ -297,10 +292,11 @@ fn pretrained_vectors_fill_the_rows_they_cover() {
         "the unseen word joins the index"
     );
     let cfg = small(Mode::Qmtl, 2, 1);
-    let mut members = cfg.init_members(sizes(&vocab));
-    let covered = models::train::load_embeddings(&mut members, &vocab, &emb).unwrap();
+    let mut state = cfg.init(sizes(&vocab));
+    let covered = models::train::load_embeddings(&mut state.model, &vocab, &emb).unwrap();
     assert_eq!(covered, 2);
-    let table = &members[0].params.get(members[0].word_emb).value;
+    let m = &state.model.taggers()[0];
+    let table = &m.params.get(m.word_emb).value;
     let row = |w: &str| {
         let id = vocab.word_id(w);
         table[id * 8..(id + 1) * 8].to_vec()
@@ -320,7 +316,7 @@ fn pretrained_vectors_fill_the_rows_they_cover() {
     // A dimension mismatch is a clear error.
     let mut wide = small(Mode::Qmtl, 2, 1);
     wide.tagger.word_dim = 9;
-    let mut m = wide.init_members(sizes(&vocab));
+    let mut m = wide.init(sizes(&vocab)).model;
     let e = models::train::load_embeddings(&mut m, &vocab, &emb).unwrap_err();
     assert!(e.to_string().contains("8-dimensional"), "{e}");
 }
@@ -331,7 +327,8 @@ fn a_sentence_longer_than_the_window_is_tagged_window_by_window() {
     // Beyond MAX_SEQUENCE tokens, each window is tagged as its own sentence.
     use models::eval::MAX_SEQUENCE;
     let cfg = small(Mode::Qmtl, 2, 1);
-    let (members, _, vocab) = run(&cfg, 1);
+    let (state, _, vocab) = run(&cfg, 1);
+    let predict = |tape: &mut _, x: &_| models::predict(&state.model, Combine::Average, tape, x);
     let n = 2 * MAX_SEQUENCE + 5;
     let pool = toy(50, 3);
     let (mut words, mut tags) = (Vec::new(), Vec::new());
@@ -346,20 +343,20 @@ fn a_sentence_longer_than_the_window_is_tagged_window_by_window() {
     tags.truncate(n);
     let long = corpus::Sentence::new(words.clone(), tags.clone());
     let mut tape = autograd::Tape::new();
-    let enc = |s: &corpus::Sentence| models::Encoded::from(&vocab.encode(s));
-    let whole = models::predict(&members, &mut tape, &enc(&long));
+    let enc = |s: &corpus::Sentence| vocab.encode(s);
+    let whole = predict(&mut tape, &enc(&long));
     assert_eq!(whole.tags.len(), n);
     let mut parts = Vec::new();
     for start in (0..n).step_by(MAX_SEQUENCE) {
         let end = (start + MAX_SEQUENCE).min(n);
         let s = corpus::Sentence::new(words[start..end].to_vec(), tags[start..end].to_vec());
-        let p = models::predict(&members, &mut tape, &enc(&s));
+        let p = predict(&mut tape, &enc(&s));
         parts.extend(p.tags);
     }
     assert_eq!(whole.tags, parts);
     // A sentence within the window is read whole, as before.
     let short = &pool[0];
-    let p = models::predict(&members, &mut tape, &enc(short));
+    let p = predict(&mut tape, &enc(short));
     assert_eq!(p.tags.len(), short.len());
 }
 

@@ -32,10 +32,11 @@ use crate::Graph;
 use cpu_kernels::{axpy, Real, Unary};
 use rayon::prelude::*;
 
-/// The parameters of one head, as recorded values (usually parameter leaves;
-/// `w` may be a dropout of one).
+/// The parameters of one head as values recorded on the graph for one
+/// forward pass (usually parameter leaves; `w` may be a dropout of one), not
+/// the parameters themselves.
 #[derive(Clone, Copy, Debug)]
-pub struct Head {
+pub struct HeadVars {
     /// The hidden layer `(V, bV)` before the ReLU; `None` for a linear head.
     pub hidden: Option<(Var, Var)>,
     pub w: Var,
@@ -47,7 +48,7 @@ const NONE: usize = usize::MAX;
 
 /// Where one head's saved gradients sit in the op's aux, and its sizes.
 struct Layout {
-    head: Head,
+    head: HeadVars,
     /// Hidden width (0 for a linear head) and number of classes.
     m: usize,
     c: usize,
@@ -80,7 +81,7 @@ fn layouts<'a>(
     let mut off = n * d;
     ints.chunks_exact(4).map(move |q| {
         let hidden = (q[0] != NONE).then(|| (Var(q[0] as u32), Var(q[1] as u32)));
-        let head = Head {
+        let head = HeadVars {
             hidden,
             w: Var(q[2] as u32),
             bw: Var(q[3] as u32),
@@ -99,7 +100,7 @@ impl<T: Real> Graph<'_, T> {
     pub fn heads_nll(
         &mut self,
         h: Var,
-        heads: &[Head],
+        heads: &[HeadVars],
         sigma: f64,
         seeds: &[u64],
         gold: &[usize],
@@ -321,7 +322,7 @@ pub(super) fn backward<T: Real>(vals: &Vals<'_, T>, v: Var, dy: &[T], sink: &mut
 
 #[cfg(test)]
 mod tests {
-    use super::Head;
+    use super::HeadVars;
     use crate::ops::testing::param;
     use crate::params::{ParamId, ParamKind};
     use crate::{gradcheck, Graph, ParamStore, Real, Tape, Var};
@@ -354,10 +355,10 @@ mod tests {
         (s, h, heads)
     }
 
-    fn vars<T: Real>(g: &mut Graph<'_, T>, heads: &[[Option<ParamId>; 4]]) -> Vec<Head> {
+    fn vars<T: Real>(g: &mut Graph<'_, T>, heads: &[[Option<ParamId>; 4]]) -> Vec<HeadVars> {
         heads
             .iter()
-            .map(|[v, bv, w, bw]| Head {
+            .map(|[v, bv, w, bw]| HeadVars {
                 hidden: v.zip(*bv).map(|(v, bv)| (g.param(v), g.param(bv))),
                 w: g.param(w.unwrap()),
                 bw: g.param(bw.unwrap()),

@@ -20,7 +20,7 @@ mod sub;
 mod sum;
 mod tanh;
 
-pub use heads::Head;
+pub use heads::HeadVars;
 
 use crate::tape::{GradSink, Op, Vals, Var};
 use cpu_kernels::Real;

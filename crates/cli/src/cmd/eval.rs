@@ -43,21 +43,11 @@ pub fn run(_g: &Global, a: EvalArgs) -> Result<()> {
         .metric
         .map(Metric::from)
         .unwrap_or_else(|| Metric::for_tags(vocab.tags.names().iter().map(String::as_str)));
-    let enc: Vec<Encoded> = test
-        .sentences
-        .iter()
-        .map(|s| Encoded::from(&vocab.encode(s)))
-        .collect();
+    let enc: Vec<Encoded> = test.sentences.iter().map(|s| vocab.encode(s)).collect();
     // PTA with model selection predicts with one head ("avg" is then its score).
-    let combine = Combine::stored(&model.members);
-    let (s, confidence) = evaluate_with_confidence(
-        &model.members,
-        combine,
-        vocab,
-        &test.sentences,
-        &enc,
-        metric,
-    );
+    let combine = model.combine;
+    let (s, confidence) =
+        evaluate_with_confidence(&model.model, combine, vocab, &test.sentences, &enc, metric);
     let selected = match combine {
         Combine::Select(j) => Some(j),
         Combine::Average => None,

@@ -249,7 +249,7 @@ fn tag_block(
                     return Ok(tokens);
                 }
                 let xs: Vec<Encoded> = group.iter().map(|w| text::encode(model, w)).collect();
-                for (w, p) in group.iter().zip(predictor.predict(&model.members, &xs)) {
+                for (w, p) in group.iter().zip(predictor.predict(model, &xs)) {
                     text::write(model, w, &p, probs, emit)?;
                     tokens += w.tokens.len();
                 }
@@ -281,14 +281,14 @@ impl Predictor<'_> {
     }
 
     /// The predictions of at most [`Predictor::width`] windows, in order.
-    pub fn predict(&mut self, members: &[models::Tagger], xs: &[Encoded]) -> Vec<Prediction> {
+    pub fn predict(&mut self, model: &ModelFile, xs: &[Encoded]) -> Vec<Prediction> {
         let tapes = &mut self.tapes[..xs.len()];
         self.pool.install(|| match (xs, tapes) {
-            ([x], [tape]) => vec![predict(members, tape, x)],
+            ([x], [tape]) => vec![predict(&model.model, model.combine, tape, x)],
             (xs, tapes) => xs
                 .par_iter()
                 .zip(tapes.par_iter_mut())
-                .map(|(x, tape)| predict(members, tape, x))
+                .map(|(x, tape)| predict(&model.model, model.combine, tape, x))
                 .collect(),
         })
     }

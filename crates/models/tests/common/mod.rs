@@ -5,7 +5,7 @@
 use corpus::{Sentence, Vocab};
 use models::config::Sizes;
 use models::train::{EpochReport, TrainData};
-use models::{train, Metric, Mode, Silent, Tagger, TaggerConfig, TrainConfig};
+use models::{train, Metric, Mode, Silent, TaggerConfig, TrainConfig, TrainState};
 
 /// Tag = a function of the word's last letter (and of the previous word for
 /// one tag), so the character LSTM and the word BiLSTM both matter.
@@ -61,17 +61,17 @@ pub fn sizes(v: &Vocab) -> Sizes {
     }
 }
 
-pub fn run(cfg: &TrainConfig, threads: usize) -> (Vec<Tagger>, Vec<EpochReport>, Vocab) {
+pub fn run(cfg: &TrainConfig, threads: usize) -> (TrainState, Vec<EpochReport>, Vocab) {
     let (tr, dev) = (toy(60, 0), toy(20, 3));
     let vocab = Vocab::build(&tr);
     let data = TrainData::new(&vocab, &tr, &dev, Metric::Accuracy);
-    let mut members = cfg.init_members(sizes(&vocab));
+    let mut state = cfg.init(sizes(&vocab));
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
         .build()
         .unwrap();
     let reports = pool
-        .install(|| train(cfg, &mut members, &data, &Silent))
+        .install(|| train(cfg, &mut state, &data, &Silent))
         .unwrap();
-    (members, reports, vocab)
+    (state, reports, vocab)
 }

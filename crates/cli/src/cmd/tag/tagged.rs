@@ -43,9 +43,9 @@ pub fn tag(
         let group: Vec<_> = windows.by_ref().take(predictor.width()).collect();
         let xs: Vec<_> = group
             .iter()
-            .map(|&(s, a, e)| models::Encoded::from(&model.vocab.encode_words(&s.words[a..e])))
+            .map(|&(s, a, e)| model.vocab.encode_words(&s.words[a..e]))
             .collect();
-        for (&(s, a, e), p) in group.iter().zip(predictor.predict(&model.members, &xs)) {
+        for (&(s, a, e), p) in group.iter().zip(predictor.predict(model, &xs)) {
             if a == 0 {
                 emit(Piece::Sentence)?;
             }

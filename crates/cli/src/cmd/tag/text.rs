@@ -50,7 +50,7 @@ pub fn windows(tokenizer: Tokenizer, text: &str) -> impl Iterator<Item = Window<
 /// The window as the network reads it.
 pub fn encode(model: &ModelFile, w: &Window) -> models::Encoded {
     let forms: Vec<&str> = w.tokens.iter().map(|t| t.form).collect();
-    models::Encoded::from(&model.vocab.encode_words(&forms))
+    model.vocab.encode_words(&forms)
 }
 
 /// Writes the window's CoNLL-U lines (the sentence's `# text` first, its blank line

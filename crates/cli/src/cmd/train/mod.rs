@@ -13,6 +13,7 @@ use models::record::{DataFile, ModelRef, Norms, PtaRecord, RunConfig, Software, 
 use models::train::{load_embeddings, EpochReport};
 use models::{
     evaluate_with_confidence, Checkpoint, Combine, Metric, Mode, ModelFile, RunRecord, TrainData,
+    TrainState,
 };
 
 mod args;
@@ -186,9 +187,9 @@ fn train(g: &Global, a: &TrainArgs) -> Result<()> {
         chars: vocab.chars.len(),
         tags: vocab.tags.len(),
     };
-    let mut members = cfg.init_members(sizes);
+    let mut state = cfg.init(sizes);
     if let Some(e) = &embeddings {
-        let covered = load_embeddings(&mut members, &vocab, e)?;
+        let covered = load_embeddings(&mut state.model, &vocab, e)?;
         say(format!(
             "embeddings: {covered} of {} words covered",
             vocab.words.len()
@@ -231,24 +232,20 @@ fn train(g: &Global, a: &TrainArgs) -> Result<()> {
             c.reports.len(),
             checkpoint_path.display()
         ));
-        members = c.model.members;
+        state = c.model.into_state();
         done = c.reports;
     }
     let abort_after: Option<usize> = std::env::var(ABORT_AFTER_EPOCH)
         .ok()
         .and_then(|v| v.parse().ok());
-    let mut save = |m: &[models::Tagger],
+    let mut save = |s: &TrainState,
                     r: &[EpochReport]|
      -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
         if r.len() < cfg.epochs {
             Checkpoint {
                 fingerprint: fingerprint.clone(),
                 reports: r.to_vec(),
-                model: ModelFile {
-                    config: cfg.clone(),
-                    vocab: vocab.clone(),
-                    members: m.to_vec(),
-                },
+                model: ModelFile::new(cfg.clone(), vocab.clone(), s.clone(), Combine::Average),
             }
             .save(&checkpoint_path)?;
         }
@@ -264,7 +261,7 @@ fn train(g: &Global, a: &TrainArgs) -> Result<()> {
     let data = TrainData::new(&vocab, train, &f.dev.sentences, metric);
     let bars = Bars::new(cfg.epochs, a.quiet);
     let reports =
-        pool.install(|| models::train_from(&cfg, &mut members, &data, &bars, done, &mut save))?;
+        pool.install(|| models::train_from(&cfg, &mut state, &data, &bars, done, &mut save))?;
     bars.finish();
 
     // PTA: "avg" is model averaging, "selected" model selection (the head with
@@ -272,14 +269,10 @@ fn train(g: &Global, a: &TrainArgs) -> Result<()> {
     let pta_best =
         (cfg.mode == Mode::Pta).then(|| best_head(&reports.last().expect("epochs >= 1").dev.heads));
     let test = f.test.as_ref().map(|t| {
-        let enc: Vec<_> = t
-            .sentences
-            .iter()
-            .map(|s| models::Encoded::from(&vocab.encode(s)))
-            .collect();
+        let enc: Vec<_> = t.sentences.iter().map(|s| vocab.encode(s)).collect();
         pool.install(|| {
             evaluate_with_confidence(
-                &members,
+                &state.model,
                 Combine::Average,
                 &vocab,
                 &t.sentences,
@@ -292,19 +285,11 @@ fn train(g: &Global, a: &TrainArgs) -> Result<()> {
         Some((s, c)) => (Some(s), c),
         None => (None, None),
     };
-    let (mut v_norms, mut w_norms) = (Vec::new(), Vec::new());
-    for m in &members {
-        let (v, w) = m.head_norms();
-        v_norms.extend(v);
-        w_norms.extend(w);
-    }
+    let (v_norms, w_norms) = state.model.head_norms();
     let model_path = a.out.join("model.qmtl");
-    let model_bytes = ModelFile {
-        config: cfg.clone(),
-        vocab: vocab.clone(),
-        members,
-    }
-    .to_bytes();
+    // PTA with model selection is saved to predict with its selected head.
+    let combine = cfg.combine(&reports);
+    let model_bytes = ModelFile::new(cfg.clone(), vocab.clone(), state, combine).to_bytes();
 
     let record = RunRecord {
         schema: models::record::SCHEMA,
