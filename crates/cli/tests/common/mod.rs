@@ -1,30 +1,12 @@
-//! What the command-line tests share: a small generated CoNLL-U corpus.
+//! What the command-line tests share: a small generated CoNLL-U corpus (in
+//! `generated.rs`, which the workspace's end-to-end tests include too), Table 1
+//! from the registry and the `qmtl train` command on the generated files.
 
 #![allow(dead_code)]
 
-/// Word stems and (ending, UPOS) pairs of the generated corpus.
-pub const STEMS: [&str; 6] = ["ka", "lo", "mi", "nu", "pe", "ra"];
-pub const ENDS: [(&str, &str); 3] = [("x", "NOUN"), ("y", "VERB"), ("z", "ADJ")];
-
-/// `n` CoNLL-U sentences of 3-6 tokens whose UPOS follows the word's ending;
-/// `offset` gives another corpus of the same language.
-pub fn conllu(n: usize, offset: usize) -> String {
-    let mut out = String::new();
-    for s in 0..n {
-        out.push_str(&format!("# sent_id = {s}\n"));
-        for i in 0..(3 + (s + offset) % 4) {
-            let k = s * 7 + i * 3 + offset;
-            let (end, tag) = ENDS[k % 3];
-            out.push_str(&format!(
-                "{}\t{}{end}\t_\t{tag}\t_\t_\t0\t_\t_\t_\n",
-                i + 1,
-                STEMS[k % 6]
-            ));
-        }
-        out.push('\n');
-    }
-    out
-}
+mod generated;
+#[allow(unused_imports)] // each test binary uses its own part
+pub use generated::{conllu, ENDS, STEMS};
 
 /// Table 1 of the paper for the UD treebank `name`, from the registry
 /// (`data/datasets.json`, its only copy).

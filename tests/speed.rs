@@ -1,12 +1,11 @@
 //! `cargo xtask speed` end to end on a few Tamil sentences: every
-//! configuration trains and the summary has a time ratio for each. Needs the
-//! release `qmtl` binary next to this test (or `QMTL_BIN`) and the corpora
-//! (`../shared/data` or `QMTL_DATA`); without them it says loudly it skipped.
+//! configuration trains (the xtask driving `qmtl train`) and the summary has a
+//! time ratio for each. Needs the corpora (`../shared/data` or `QMTL_DATA`);
+//! without them it says loudly it skipped.
 
 use std::process::Command;
 
-mod common;
-use common::{data_dir, ok, setup};
+use qmtl_e2e::{bins, data_dir, ok, setup};
 
 #[test]
 fn speed_prints_a_ratio_per_configuration() {
@@ -14,7 +13,7 @@ fn speed_prints_a_ratio_per_configuration() {
         return;
     };
     let out = tempfile::tempdir().unwrap();
-    let run = Command::new(env!("CARGO_BIN_EXE_xtask"))
+    let run = Command::new(&bins().xtask)
         .args(["speed", "ta", "--rounds", "2", "--heads", "2,3"])
         .args(["--max-sentences", "10", "--qmtl"])
         .arg(&qmtl)
