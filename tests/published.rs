@@ -6,8 +6,7 @@
 
 use std::path::{Path, PathBuf};
 
-mod common;
-use common::{ok, reproduce, root, setup, skip};
+use qmtl_e2e::{ok, reproduce, root, setup, skip};
 
 /// Copies what `--report-only` reads (records and the verification) to `to`.
 fn copy_records(from: &Path, to: &Path) {
@@ -76,7 +75,7 @@ fn the_published_report_is_rebuilt_from_its_records() {
     let test = "the_published_report_is_rebuilt_from_its_records";
     let published = root().join("results").join("paper");
     if !published.join("report.md").is_file() {
-        skip(test, format!("{} has no report.md", published.display()));
+        skip::<()>(test, format!("{} has no report.md", published.display()));
         return;
     }
     let Some(qmtl) = setup(test) else {
