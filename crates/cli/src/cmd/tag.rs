@@ -260,8 +260,11 @@ fn tag_block(
 }
 
 /// The most windows of one block tagged at the same time: each holds a tape of
-/// about 15 KB per token (30 MB for a full window, measured) while it is tagged.
-const MAX_WINDOWS_AT_ONCE: usize = 4;
+/// 15-22 KB per token while it is tagged (a full window, measured with
+/// `/usr/bin/time -v` on a 1 MB line: 30 MB for Q-MTL(3), 45 MB for Q-MTL(10) of
+/// the default sizes). Four windows took a Q-MTL(10) model to 196 MB on that line;
+/// three keep it near 150 MB whatever `--threads` says (`tests/memory.rs`).
+const MAX_WINDOWS_AT_ONCE: usize = 3;
 
 /// Predicts windows (each at most [`models::eval::MAX_SEQUENCE`] tokens), as many
 /// at once as it has tapes, on the pool whose threads the tagger's BiLSTM
