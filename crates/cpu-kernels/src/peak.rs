@@ -50,6 +50,8 @@ mod x86 {
     const A: f32 = 0.999_999;
     const B: f32 = 1e-6;
 
+    /// # Safety
+    /// The CPU has AVX2 and FMA.
     #[target_feature(enable = "avx2,fma")]
     pub(super) unsafe fn avx2(turns: u64) -> f32 {
         let (a, b) = (_mm256_set1_ps(A), _mm256_set1_ps(B));
@@ -68,6 +70,8 @@ mod x86 {
         out.iter().sum()
     }
 
+    /// # Safety
+    /// The CPU has AVX-512F.
     #[target_feature(enable = "avx512f")]
     pub(super) unsafe fn avx512(turns: u64) -> f32 {
         let (a, b) = (_mm512_set1_ps(A), _mm512_set1_ps(B));
