@@ -408,9 +408,18 @@ fn verify_retrains_the_cheapest_runs_and_compares() {
     let avg = run["test"]["avg"].as_f64().unwrap();
     run["test"]["avg"] = (avg + 0.005).into();
     std::fs::write(&file, serde_json::to_vec(&run).unwrap()).unwrap();
+    // The kernels of both sides are recorded, and they are the same here.
+    let isa = v["isa"].as_str().expect("verify.json names its kernels");
+    assert_eq!(v["runs"][0]["recorded_isa"].as_str(), Some(isa), "{v}");
+    let meta: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(results.join("runs").join(&key).join("meta.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(meta["isa"].as_str(), Some(isa), "{meta}");
     let out = verify("3");
     assert!(out.contains("2 of 3 gave test scores equal"), "{out}");
     assert!(out.contains("differ by up to 0.5000 points"), "{out}");
+    assert!(out.contains("the same kernels, so the engine's"), "{out}");
 }
 
 #[test]

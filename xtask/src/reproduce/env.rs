@@ -33,6 +33,13 @@ fn civil_from_days(z: i64) -> (i64, u32, u32) {
     (yoe + era * 400 + i64::from(m <= 2), m, d)
 }
 
+/// The kernels a `qmtl` child started from here computes with: the best
+/// instruction set of this CPU, or the one `QMTL_ISA` names (children inherit
+/// the variable, and resolve it the same way).
+pub fn kernels() -> String {
+    cpu_kernels::isa().name().to_string()
+}
+
 pub fn cpu_model() -> String {
     std::fs::read_to_string("/proc/cpuinfo")
         .ok()

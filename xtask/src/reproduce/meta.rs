@@ -1,12 +1,14 @@
 //! `meta.json`, which the runner writes beside each record it makes: what the
 //! run's key is the hash of, its label and command line, where and when it ran,
-//! the CPU time it took and the revision of the `qmtl` that made it. [`Meta`]
+//! the CPU time it took, the revision of the `qmtl` that made it and the
+//! kernels (instruction set) it computed with. [`Meta`]
 //! is the one type that writes and reads it. Only the xtask does either (runs
 //! made by emitted jobs have none), so it lives here, unlike `run.json`'s
 //! `models::RunRecord`, which `qmtl` writes.
 //!
 //! Versions: files without a `schema` field are version 1, the layout the
-//! field was added to. Unknown fields, and files of a newer version, are errors.
+//! field was added to; version 2 added `isa`. Unknown fields, and files of a
+//! newer version, are errors.
 
 use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
@@ -15,7 +17,7 @@ use std::path::Path;
 use super::spec::Key;
 
 /// The layout this build writes and the newest it reads.
-pub const SCHEMA: u32 = 1;
+pub const SCHEMA: u32 = 2;
 
 fn schema_1() -> u32 {
     1
@@ -42,6 +44,12 @@ pub struct Meta {
     /// The revision `run.json` names ("unknown" for records of older builds).
     pub git_revision: String,
     pub cpu: String,
+    /// The kernels the run computed with, as `QMTL_ISA` names them (`avx512`,
+    /// `avx2`, `fallback`). Float rounding depends on them: a record is made
+    /// again to the last digit only by the same revision's numerics *and* the
+    /// same kernels. Absent before schema 2.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub isa: Option<String>,
 }
 
 impl Meta {

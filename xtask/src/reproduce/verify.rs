@@ -1,7 +1,9 @@
 //! `--verify N`: retrains the N cheapest finished runs of the plan with the
 //! `qmtl` at hand and compares their test scores with the recorded ones. They
 //! are equal to the last digit while the engine's numerics are unchanged since
-//! the records were made; otherwise the difference is reported. The outcome is
+//! the records were made and the same kernels compute (AVX-512 and AVX2 round
+//! differently; `QMTL_ISA` chooses); otherwise the difference is reported, with
+//! the kernels on both sides where the records name them. The outcome is
 //! kept in `<results>/verify.json` ([`Verification`], the one type that writes
 //! and reads it), and the report states it.
 
@@ -24,6 +26,12 @@ pub struct Checked {
     pub run: String,
     /// Revision of the qmtl that made the record ("unknown" for old records).
     pub recorded_revision: String,
+    /// The CPU and kernels that made the record (absent in older verifications;
+    /// the kernels also in records older than `meta.json` schema 2).
+    #[serde(default)]
+    pub recorded_cpu: Option<String>,
+    #[serde(default)]
+    pub recorded_isa: Option<String>,
     pub recorded_test: f64,
     pub retrained_test: f64,
     /// Largest |recorded - retrained| over the average and every head, in points.
@@ -37,6 +45,9 @@ pub struct Verification {
     /// `qmtl --version` of the binary that retrained.
     pub qmtl: String,
     pub cpu: String,
+    /// The kernels that retrained (absent in older verifications).
+    #[serde(default)]
+    pub isa: Option<String>,
     pub runs: Vec<Checked>,
 }
 
@@ -60,19 +71,82 @@ impl Verification {
     pub fn summary(&self) -> String {
         let n = self.runs.len();
         let same = self.identical();
+        let kernels = self
+            .isa
+            .as_ref()
+            .map_or_else(String::new, |k| format!(", {k} kernels"));
         let mut s = format!(
-            "Verification ({}, `{}`, {}): the {n} cheapest finished runs were retrained; \
-             {same} of {n} gave test scores equal to the records to the last digit",
+            "Verification ({}, `{}`, {}{kernels}): the {n} cheapest finished runs were \
+             retrained; {same} of {n} gave test scores equal to the records to the last digit",
             self.date, self.qmtl, self.cpu
         );
         if same < n {
             s += &format!(
-                "; the others differ by up to {:.4} points (the engine's float rounding \
-                 changed since those records were made)",
-                self.largest_diff()
+                "; the others differ by up to {:.4} points ({})",
+                self.largest_diff(),
+                self.why_they_differ()
             );
         }
         s + ".\n"
+    }
+
+    /// What the differing runs say about the cause: other kernels, unnamed
+    /// kernels, or (same kernels) a change of the engine's numerics.
+    fn why_they_differ(&self) -> String {
+        let differing: Vec<&Checked> = self
+            .runs
+            .iter()
+            .filter(|c| c.max_abs_diff_points != 0.0)
+            .collect();
+        let unnamed = differing
+            .iter()
+            .filter(|c| c.recorded_isa.is_none())
+            .count();
+        let other: std::collections::BTreeSet<&str> = differing
+            .iter()
+            .filter_map(|c| c.recorded_isa.as_deref())
+            .filter(|k| Some(*k) != self.isa.as_deref())
+            .collect();
+        if unnamed == 0 && other.is_empty() {
+            return "computed with the same kernels, so the engine's float rounding changed \
+                    since those records were made"
+                .into();
+        }
+        let cpus: std::collections::BTreeSet<&str> = differing
+            .iter()
+            .filter_map(|c| c.recorded_cpu.as_deref())
+            .collect();
+        let made_on = if cpus.is_empty() {
+            String::new()
+        } else {
+            format!(
+                ", made on {}",
+                cpus.into_iter().collect::<Vec<_>>().join(", ")
+            )
+        };
+        let named = if other.is_empty() {
+            String::new()
+        } else {
+            format!(
+                "made with the {} kernels{made_on}; ",
+                other.into_iter().collect::<Vec<_>>().join(", ")
+            )
+        };
+        let unnamed = if unnamed == 0 {
+            String::new()
+        } else {
+            let made_on = if named.is_empty() {
+                made_on.as_str()
+            } else {
+                ""
+            };
+            format!("{unnamed} of these records do not name their kernels{made_on}; ")
+        };
+        format!(
+            "{named}{unnamed}AVX-512 and AVX2 round differently, so a record is made again \
+             to the last digit only with its own kernels: `QMTL_ISA=avx2` or `avx512` \
+             chooses them"
+        )
     }
 
     pub fn load(results: &Path) -> Result<Option<Verification>> {
@@ -171,6 +245,8 @@ pub fn verify(
                 .software
                 .as_ref()
                 .map_or("unknown".into(), |s| s.git_revision.clone()),
+            recorded_cpu: rec.meta.as_ref().map(|m| m.cpu.clone()),
+            recorded_isa: rec.meta.as_ref().and_then(|m| m.isa.clone()),
             recorded_test: rec.test.avg,
             retrained_test: now.test.avg,
             max_abs_diff_points: diff_points(&rec, &now),
@@ -180,8 +256,94 @@ pub fn verify(
         date: super::env::now_utc(),
         qmtl: qmtl_version.to_string(),
         cpu: super::env::cpu_model(),
+        isa: Some(super::env::kernels()),
         runs,
     };
     v.save(results)?;
     Ok(v)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn checked(diff: f64, cpu: Option<&str>, isa: Option<&str>) -> Checked {
+        Checked {
+            key: "k".into(),
+            run: "ta STL e20 s1".into(),
+            recorded_revision: "abc1234".into(),
+            recorded_cpu: cpu.map(Into::into),
+            recorded_isa: isa.map(Into::into),
+            recorded_test: 0.8,
+            retrained_test: 0.8 + diff / 100.0,
+            max_abs_diff_points: diff,
+        }
+    }
+
+    fn verification(runs: Vec<Checked>) -> Verification {
+        Verification {
+            date: "2026-11-29 04:20:05 UTC".into(),
+            qmtl: "qmtl 0.1.0 (rev abc1234)".into(),
+            cpu: "Intel(R) Xeon(R) Processor".into(),
+            isa: Some("avx512".into()),
+            runs,
+        }
+    }
+
+    #[test]
+    fn equal_runs_name_no_cause() {
+        let v = verification(vec![checked(0.0, Some("Xeon"), Some("avx512"))]);
+        let s = v.summary();
+        assert!(s.contains("avx512 kernels): the 1 cheapest"), "{s}");
+        assert!(s.contains("1 of 1 gave test scores equal"), "{s}");
+        assert!(!s.contains("differ"), "{s}");
+    }
+
+    #[test]
+    fn the_same_kernels_blame_the_engine() {
+        let v = verification(vec![
+            checked(0.0, Some("Xeon"), Some("avx512")),
+            checked(0.25, Some("Xeon"), Some("avx512")),
+        ]);
+        let s = v.summary();
+        assert!(s.contains("differ by up to 0.2500 points"), "{s}");
+        assert!(
+            s.contains("the same kernels, so the engine's float rounding changed"),
+            "{s}"
+        );
+    }
+
+    #[test]
+    fn other_or_unnamed_kernels_are_named_as_the_cause() {
+        let v = verification(vec![checked(0.6, Some("AMD EPYC"), Some("avx2"))]);
+        let s = v.summary();
+        assert!(
+            s.contains("made with the avx2 kernels, made on AMD EPYC"),
+            "{s}"
+        );
+        assert!(s.contains("QMTL_ISA=avx2"), "{s}");
+        assert!(!s.contains("engine's float rounding changed"), "{s}");
+
+        let v = verification(vec![
+            checked(0.6, Some("AMD EPYC"), None),
+            checked(0.8, Some("AMD EPYC"), None),
+        ]);
+        let s = v.summary();
+        assert!(
+            s.contains("2 of these records do not name their kernels, made on AMD EPYC"),
+            "{s}"
+        );
+        assert!(!s.contains("engine's float rounding changed"), "{s}");
+    }
+
+    #[test]
+    fn older_verifications_still_read() {
+        let old = r#"{"date": "d", "qmtl": "q", "cpu": "AMD EPYC", "runs": [{"key": "k",
+            "run": "r", "recorded_revision": "3ed03f1", "recorded_test": 0.8,
+            "retrained_test": 0.8, "max_abs_diff_points": 0.0}]}"#;
+        let v: Verification = serde_json::from_str(old).unwrap();
+        assert_eq!(v.isa, None);
+        assert_eq!(v.runs[0].recorded_isa, None);
+        assert!(v.summary().contains("(d, `q`, AMD EPYC): the 1 cheapest"));
+    }
 }

@@ -70,8 +70,11 @@ pub fn index(rep: &mut Rep, jobs: &[Job]) -> Result<Section> {
 
 /// The CPUs and hosts that made the finished records of `jobs`, with counts.
 pub fn provenance(rep: &mut Rep, jobs: &[Job]) -> Provenance {
-    let (mut cpus, mut hosts): (BTreeMap<String, usize>, BTreeMap<String, usize>) =
-        Default::default();
+    let (mut cpus, mut kernels, mut hosts): (
+        BTreeMap<String, usize>,
+        BTreeMap<String, usize>,
+        BTreeMap<String, usize>,
+    ) = Default::default();
     for j in jobs {
         if !rep.store.finished(&j.key) {
             continue;
@@ -86,6 +89,10 @@ pub fn provenance(rep: &mut Rep, jobs: &[Job]) -> Provenance {
         };
         *cpus.entry(field(|m| &m.cpu)).or_default() += 1;
         *hosts.entry(field(|m| &m.host)).or_default() += 1;
+        let isa = run.meta.as_ref().and_then(|m| m.isa.clone());
+        *kernels
+            .entry(isa.unwrap_or_else(|| "not recorded".into()))
+            .or_default() += 1;
     }
     let list = |m: BTreeMap<String, usize>| {
         if m.is_empty() {
@@ -98,6 +105,7 @@ pub fn provenance(rep: &mut Rep, jobs: &[Job]) -> Provenance {
     };
     Provenance {
         cpus: list(cpus),
+        kernels: list(kernels),
         hosts: list(hosts),
         verification: String::new(),
     }

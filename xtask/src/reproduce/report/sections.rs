@@ -23,6 +23,8 @@ pub struct Summary {
 pub struct Provenance {
     /// CPU models with their number of runs.
     pub cpus: String,
+    /// Kernels (instruction sets) with their number of runs.
+    pub kernels: String,
     pub hosts: String,
     /// What the last `--verify` found (one sentence).
     pub verification: String,
@@ -69,14 +71,17 @@ pub fn assemble(ctx: &Ctx, s: &Summary, prov: &Provenance, parts: &[Section]) ->
     md += "Everything below comes from the records (`runs/<key>/meta.json`), so the report \
            reads the same whoever rebuilds it with `--report-only`.\n\n";
     md += &format!(
-        "| | |\n|---|---|\n| CPU of the runs | {} |\n| hosts | {} |\n\
-         | threads per run | 1 |\n| profile | {} |\n\n",
-        prov.cpus, prov.hosts, p.name,
+        "| | |\n|---|---|\n| CPU of the runs | {} |\n| kernels of the runs | {} |\n\
+         | hosts | {} |\n| threads per run | 1 |\n| profile | {} |\n\n",
+        prov.cpus, prov.kernels, prov.hosts, p.name,
     );
     md += "Figure 6's wall-clock training times depend on what else ran on the machine \
            (parallel runs share it, and records keep the times of the machine and moment \
            that made them: each record's `meta.json` names its host, revision, CPU and CPU \
-           seconds); its CPU seconds do not.\n\n";
+           seconds); its CPU seconds do not. The kernels are the instruction set the run \
+           computed with (`QMTL_ISA`; recorded from meta.json schema 2 on): AVX-512 and \
+           AVX2 add in different orders, so the same run gives other float rounding, and \
+           after 20 epochs scores that differ like another seed's.\n\n";
     md += &prov.verification;
     md.push('\n');
     md += "## Data\n\n";
