@@ -99,7 +99,7 @@ pub fn provenance(rep: &mut Rep, jobs: &[Job]) -> Provenance {
             return "– (no finished run)".to_string();
         }
         m.iter()
-            .map(|(k, n)| format!("{k} ({n} runs)"))
+            .map(|(k, n)| format!("{k} ({n} run{})", if *n == 1 { "" } else { "s" }))
             .collect::<Vec<_>>()
             .join("; ")
     };
