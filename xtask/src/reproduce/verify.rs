@@ -112,6 +112,8 @@ impl Verification {
                     since those records were made"
                 .into();
         }
+        let join =
+            |s: std::collections::BTreeSet<&str>| s.into_iter().collect::<Vec<_>>().join(", ");
         let cpus: std::collections::BTreeSet<&str> = differing
             .iter()
             .filter_map(|c| c.recorded_cpu.as_deref())
@@ -119,18 +121,12 @@ impl Verification {
         let made_on = if cpus.is_empty() {
             String::new()
         } else {
-            format!(
-                ", made on {}",
-                cpus.into_iter().collect::<Vec<_>>().join(", ")
-            )
+            format!(", made on {}", join(cpus))
         };
         let named = if other.is_empty() {
             String::new()
         } else {
-            format!(
-                "made with the {} kernels{made_on}; ",
-                other.into_iter().collect::<Vec<_>>().join(", ")
-            )
+            format!("made with the {} kernels{made_on}; ", join(other))
         };
         let unnamed = if unnamed == 0 {
             String::new()
