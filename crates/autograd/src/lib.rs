@@ -8,7 +8,8 @@
 //! in [`lstm`]: a step built from primitive ops for reading and reference, and
 //! the fused [`Graph::lstm_seq`] / [`Graph::lstm_last`] ops, and their
 //! two-direction forms ([`Graph::bilstm_seq`], [`Graph::bilstm_last_gather`])
-//! that the tagger runs on, the directions on two threads of the rayon pool.
+//! that the tagger runs on, the directions on two threads (a training loop's
+//! spinning helper, [`par`], or the rayon pool).
 //!
 //! Everything is generic over the element type ([`cpu_kernels::Real`]): the
 //! tagger trains in `f32`; the [`gradcheck`] of every op runs the same code in
@@ -20,6 +21,7 @@ mod gradcheck;
 mod grads;
 pub mod lstm;
 mod ops;
+pub mod par;
 mod params;
 mod sgd;
 mod tape;

@@ -326,6 +326,7 @@ pub fn train_from(
             dropout: &dropout,
             pta: pta.as_ref(),
             progress,
+            spin: state.model.taggers().len() == 1 && rayon::current_num_threads() >= 2,
         };
         let TrainState {
             model,
@@ -403,12 +404,29 @@ struct EpochCtx<'a> {
     dropout: &'a WordDropout,
     pta: Option<&'a PtaConfig>,
     progress: &'a dyn Progress,
+    /// Fork on a spinning helper thread (one model on two or more threads;
+    /// `autograd::par`), not on the rayon pool.
+    spin: bool,
 }
 
 /// One epoch of one tagger with its heads' dropout rates; returns its
 /// training seconds (dev scoring for PTA's decoder updates excluded) and the
 /// decoder updates it made.
 fn run_epoch(
+    m: &mut Tagger,
+    rates: &mut [f64],
+    step: &mut TrainStep,
+    c: &EpochCtx<'_>,
+) -> Result<(f64, Vec<DecoderUpdate>), TrainError> {
+    if c.spin {
+        autograd::par::Spinner::new().enter(|| run_sentences(m, rates, step, c))
+    } else {
+        run_sentences(m, rates, step, c)
+    }
+}
+
+/// [`run_epoch`]'s loop over the sentences.
+fn run_sentences(
     m: &mut Tagger,
     rates: &mut [f64],
     step: &mut TrainStep,

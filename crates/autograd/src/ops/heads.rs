@@ -177,13 +177,22 @@ impl<T: Real> Graph<'_, T> {
             sigma,
             gold,
         };
-        jobs.par_chunks_mut(k.div_ceil(groups).max(1))
-            .zip(work)
-            .for_each(|(jobs, scratch)| {
-                for job in jobs {
-                    ctx.head(job, scratch);
-                }
-            });
+        let run = |jobs: &mut [Job<'_, T>], scratch: &mut Vec<T>| {
+            for job in jobs {
+                ctx.head(job, scratch);
+            }
+        };
+        let per_group = k.div_ceil(groups).max(1);
+        if let ([w0, w1], true) = (&mut work[..], jobs.len() > per_group) {
+            // Two groups: a plain fork, on the training loop's spinner if
+            // it has one (crate::par).
+            let (first, second) = jobs.split_at_mut(per_group);
+            crate::par::join(|| run(first, w0), || run(second, w1));
+        } else {
+            jobs.par_chunks_mut(per_group)
+                .zip(work)
+                .for_each(|(jobs, scratch)| run(jobs, scratch));
+        }
         // `h`'s gradient sums the heads last to first, as the unfused
         // graph's backward pass does.
         dh.fill(T::ZERO);

@@ -86,7 +86,7 @@ impl<T: Real> Graph<'_, T> {
         let (vals, y, aux, scratch) = self.io_scratch(out, 2);
         let (af, ab) = aux.split_at_mut(lf.len);
         let (sf, sb) = scratch.split_at_mut(1);
-        rayon::join(
+        crate::par::join(
             || run_forward(&vals, fwd, x, &pf, af, &mut sf[0]),
             || run_forward(&vals, bwd, x, &pb, ab, &mut sb[0]),
         );
@@ -151,7 +151,7 @@ pub(in crate::ops) fn backward_bi<T: Real>(
     let (ld, params) = (fwd.hidden + bwd.hidden, vals.params);
     let (sf, sb) = scratch.split_at_mut(1);
     let dx_b = dx.as_deref_mut();
-    let (norms_b, (dgx_f, norms_f)) = rayon::join(
+    let (norms_b, (dgx_f, norms_f)) = crate::par::join(
         || {
             let (dgx, norms) = direction(params, xv, &db, &dy[fwd.hidden..], ld, gb, &mut sb[0]);
             if let Some(dx) = dx_b {
