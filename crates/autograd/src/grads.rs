@@ -179,6 +179,61 @@ impl<T: Real> Grads<T> {
     /// gradient)`: a whole dense buffer, or one looked-up table row — and
     /// zeroes each block right after, while it is still in cache. Afterwards
     /// nothing is received.
+    /// `value += alpha · gradient` for every parameter that received one,
+    /// then clears what was received: what [`Grads::drain`] with an `axpy`
+    /// does, in the same bits. Each dense parameter is its own `axpy`, so
+    /// when the calling thread forks on a spinner ([`crate::par`]) the dense
+    /// parameters are updated in two halves (by size) at the same time.
+    pub(crate) fn apply(&mut self, params: &mut ParamStore<T>, alpha: T) {
+        let mut dense: Vec<(&mut [T], &mut [T])> = params
+            .values_mut()
+            .zip(&mut self.bufs)
+            .zip(&mut self.touched)
+            .zip(&mut self.known)
+            .filter_map(|(((value, grad), touched), known)| {
+                std::mem::take(touched).then(|| {
+                    *known = None;
+                    (value, grad.as_mut_slice())
+                })
+            })
+            .collect();
+        let update = |part: &mut [(&mut [T], &mut [T])]| {
+            for (value, grad) in part {
+                cpu_kernels::axpy(alpha, grad, value);
+                grad.fill(T::ZERO);
+            }
+        };
+        if crate::par::spinning() && dense.len() > 1 {
+            let total: usize = dense.iter().map(|(v, _)| v.len()).sum();
+            let mut seen = 0;
+            let half = dense
+                .iter()
+                .position(|(v, _)| {
+                    seen += v.len();
+                    2 * seen >= total
+                })
+                .map_or(dense.len(), |i| i + 1);
+            let (first, second) = dense.split_at_mut(half);
+            crate::par::join(|| update(first), || update(second));
+        } else {
+            update(&mut dense);
+        }
+        drop(dense);
+        // Table rows (a few per sentence): after the dense parameters, as in
+        // `drain`, where a row of a parameter also updated densely reads zeros.
+        for i in 0..self.bufs.len() {
+            let c = self.cols[i];
+            let value = &mut params.get_mut(ParamId(i as u32)).value;
+            for &r in &self.rows[i] {
+                let at = r as usize * c..(r as usize + 1) * c;
+                cpu_kernels::axpy(alpha, &self.bufs[i][at.clone()], &mut value[at.clone()]);
+                self.bufs[i][at].fill(T::ZERO);
+                self.row_seen[i][r as usize] = false;
+            }
+            self.rows[i].clear();
+        }
+    }
+
     pub fn drain(&mut self, mut f: impl FnMut(ParamId, std::ops::Range<usize>, &[T])) {
         for i in 0..self.bufs.len() {
             let id = ParamId(i as u32);

@@ -137,6 +137,10 @@ impl<T: Real> ParamStore<T> {
     pub fn get_mut(&mut self, id: ParamId) -> &mut Param<T> {
         &mut self.params[id.0 as usize]
     }
+    /// Every parameter's values, in id order, as disjoint borrows.
+    pub(crate) fn values_mut(&mut self) -> impl Iterator<Item = &mut [T]> {
+        self.params.iter_mut().map(|p| p.value.as_mut_slice())
+    }
     pub fn len(&self) -> usize {
         self.params.len()
     }

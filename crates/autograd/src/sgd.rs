@@ -53,9 +53,7 @@ impl Sgd {
         }
         let alpha = T::from_f64(-scale);
         // One pass: update, then the gradient is zeroed while in cache.
-        grads.drain(|id, at, grad| {
-            cpu_kernels::axpy(alpha, grad, &mut params.get_mut(id).value[at])
-        });
+        grads.apply(params, alpha);
         Ok(norm)
     }
 }
