@@ -111,6 +111,66 @@ mod tests {
         assert_eq!(s.get(t).value[0], 0.0, "an unused row must not move");
     }
 
+    /// Three dense parameters of different sizes (a tanh makes their
+    /// gradients irregular) and a table: one step on the calling thread, and
+    /// one forking on a spinner, which updates the dense ones in two halves.
+    #[test]
+    fn an_update_on_two_threads_has_the_same_bits() {
+        let run = |spin: bool| {
+            let mut s: ParamStore<f32> = ParamStore::new();
+            let sizes = [7usize, 300, 45];
+            let ids: Vec<_> = sizes
+                .iter()
+                .enumerate()
+                .map(|(i, &n)| {
+                    let v = (0..n)
+                        .map(|j| ((i * 31 + j * 7) % 13) as f32 * 0.37 - 2.0)
+                        .collect();
+                    s.from_values(&format!("w{i}"), 1, n, ParamKind::Dense, v)
+                })
+                .collect();
+            let t = s.from_values("emb", 4, 3, ParamKind::Table, vec![0.5; 12]);
+            let mut grads = Grads::new(&s);
+            let mut tape = Tape::new();
+            let mut g = Graph::new(&mut tape, &s);
+            let mut parts: Vec<_> = ids
+                .iter()
+                .map(|&id| {
+                    let p = g.param(id);
+                    let sq = g.mul(p, p);
+                    g.tanh(sq)
+                })
+                .collect();
+            parts.push(g.lookup(t, &[2, 0]));
+            let l = g.sum(&parts);
+            g.backward(l, &mut grads);
+            let sgd = Sgd::default();
+            if spin {
+                crate::par::Spinner::new().enter(|| sgd.step(&mut s, &mut grads).unwrap());
+            } else {
+                sgd.step(&mut s, &mut grads).unwrap();
+            }
+            let bits: Vec<u32> = (0..s.len())
+                .flat_map(|i| s.get(crate::ParamId(i as u32)).value.clone())
+                .map(f32::to_bits)
+                .collect();
+            bits
+        };
+        let (one, two) = (run(false), run(true));
+        assert_eq!(one, two);
+        assert_ne!(one, run_unchanged_bits(), "the step moved nothing");
+    }
+
+    /// The parameters of [`an_update_on_two_threads_has_the_same_bits`] before the step.
+    fn run_unchanged_bits() -> Vec<u32> {
+        let mut out = Vec::new();
+        for (i, n) in [7usize, 300, 45].into_iter().enumerate() {
+            out.extend((0..n).map(|j| (((i * 31 + j * 7) % 13) as f32 * 0.37 - 2.0).to_bits()));
+        }
+        out.extend([0.5f32; 12].map(f32::to_bits));
+        out
+    }
+
     #[test]
     fn non_finite_norm_is_an_error_and_changes_nothing() {
         let (mut s, w, t) = setup();
