@@ -70,6 +70,10 @@ pub struct Spinner {
 thread_local! {
     /// The spinner [`join`] posts to from this thread (null: none).
     static CURRENT: Cell<*const Spinner> = const { Cell::new(ptr::null()) };
+    /// Set on helper threads: a join there runs both sides in turn (posting
+    /// to itself, or waiting on rayon workers that may all be waiting on
+    /// spinners, could never end).
+    static ON_HELPER: Cell<bool> = const { Cell::new(false) };
 }
 
 impl Spinner {
@@ -120,7 +124,8 @@ impl Spinner {
             f: UnsafeCell::new(Some(b)),
             out: UnsafeCell::new(None),
         };
-        let h = &job.header as *const Header as *mut Header;
+        // From the whole job, so the helper may reach past the header.
+        let h = ptr::addr_of!(job).cast::<Header>().cast_mut();
         if self
             .shared
             .mailbox
@@ -137,10 +142,12 @@ impl Spinner {
         }
         // `job` must outlive the helper's use of it, even if `a` panics.
         let ra = panic::catch_unwind(AssertUnwindSafe(a));
+        // Nothing in this loop may panic: unwinding would free `job` while
+        // the helper runs it.
         let mut turns = 0u32;
         while !job.header.done.load(Ordering::Acquire) {
-            turns += 1;
-            if turns < 1 << 16 {
+            turns = turns.saturating_add(1);
+            if turns < 1 << 10 {
                 std::hint::spin_loop();
             } else {
                 thread::yield_now();
@@ -172,6 +179,7 @@ impl Drop for Spinner {
 
 /// Polls the mailbox, runs what comes, and parks after [`SPIN`] of nothing.
 fn helper(s: &Shared) {
+    ON_HELPER.with(|h| h.set(true));
     let mut idle = Instant::now();
     let mut turns = 0u32;
     loop {
@@ -214,6 +222,9 @@ where
     RA: Send,
     RB: Send,
 {
+    if ON_HELPER.with(Cell::get) {
+        return (a(), b());
+    }
     let current = CURRENT.with(Cell::get);
     if current.is_null() {
         return rayon::join(a, b);
@@ -251,6 +262,26 @@ mod tests {
         let spinner = Spinner::new();
         let v = spinner.enter(|| join(|| join(|| 1, || 2), || 3));
         assert_eq!(v, ((1, 2), 3));
+    }
+
+    #[test]
+    fn a_join_on_the_helper_thread_runs_there_in_turn() {
+        let spinner = Spinner::new();
+        let ids = spinner.enter(|| {
+            join(
+                || (),
+                || {
+                    let me = thread::current().id();
+                    // Inside `b`, on the helper: entering its own spinner must not
+                    // post to itself.
+                    let (x, y) = spinner
+                        .enter(|| join(|| thread::current().id(), || thread::current().id()));
+                    (me, x, y)
+                },
+            )
+            .1
+        });
+        assert_eq!((ids.0, ids.0), (ids.1, ids.2));
     }
 
     #[test]
