@@ -497,6 +497,11 @@ mod tests {
             let many = pool(threads).install(|| run(&s, &|g| fused(g, h, &heads, 4, &gold)));
             assert!(one == many, "{threads} threads differ from one");
         }
+        // Two groups forking on a training loop's spinner (crate::par).
+        let spun = pool(2).install(|| {
+            crate::par::Spinner::new().enter(|| run(&s, &|g| fused(g, h, &heads, 4, &gold)))
+        });
+        assert!(one == spun, "on a spinner differs from one thread");
     }
 
     /// The loss's own gradient scales every gradient (here the loss is used twice).

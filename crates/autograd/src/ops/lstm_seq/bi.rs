@@ -319,6 +319,9 @@ mod tests {
                     let many = pool(threads).install(|| run(&s, &fused));
                     assert!(one == many, "{what}: {threads} threads differ from one");
                 }
+                // Forking on a training loop's spinner (crate::par).
+                let spun = crate::par::Spinner::new().enter(|| run(&s, &fused));
+                assert!(one == spun, "{what}: on a spinner differs from one thread");
             }
         }
     }
@@ -331,7 +334,7 @@ mod tests {
     }
 
     /// Values, every gradient and the clipping norm, bit for bit: the same as
-    /// the two-op graph, and the same on 1, 2 and 3 threads.
+    /// the two-op graph, and the same on 1, 2 and 3 threads and on a spinner.
     #[test]
     fn equals_the_two_op_graph_on_any_number_of_threads_f64() {
         equals_two_ops::<f64>([3, 2, 3]);
