@@ -450,3 +450,51 @@ fn a_named_dataset_that_is_absent_is_an_error() {
     assert!(err.contains("not present: eu"), "{err}");
     assert_eq!(err.trim().lines().count(), 1, "{err}");
 }
+
+#[test]
+fn figure_6_compares_seconds_of_one_cpu_model_only() {
+    let Some(qmtl) = setup("figure_6_compares_seconds_of_one_cpu_model_only") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let results = dir.path().join("results");
+    let args = [
+        "--profile",
+        "smoke",
+        "--only",
+        "fig6",
+        "--datasets",
+        "ta",
+        "--jobs",
+        "2",
+    ];
+    ok(&reproduce(&qmtl, &results, &args).output().unwrap());
+    let fig6 = |results: &Path| -> Vec<String> {
+        std::fs::read_to_string(results.join("report.md"))
+            .unwrap()
+            .lines()
+            .filter(|l| l.starts_with("| Figure 6:"))
+            .map(String::from)
+            .collect()
+    };
+    let before = fig6(&results);
+    assert!(
+        !before.is_empty() && before.iter().all(|l| l.contains("(CPU)")),
+        "{before:?}"
+    );
+    // One run made on another CPU model: its treebank's seconds no longer compare.
+    let key = &records(&results)[0];
+    let path = results.join("runs").join(key).join("meta.json");
+    let mut meta: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    meta["cpu"] = "Another CPU".into();
+    std::fs::write(&path, serde_json::to_vec_pretty(&meta).unwrap()).unwrap();
+    let mut args = args[..6].to_vec();
+    args.push("--report-only");
+    ok(&reproduce(&qmtl, &results, &args).output().unwrap());
+    let after = fig6(&results);
+    assert!(
+        after.iter().any(|l| l.contains("made on different CPUs")),
+        "{after:?}"
+    );
+}
