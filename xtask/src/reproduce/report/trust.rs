@@ -215,13 +215,15 @@ pub fn section(rep: &mut Rep) -> Result<Section> {
         let ud: Vec<Dataset> = ctx.ud().cloned().collect();
         let mut v = Vec::new();
         for d in &ud {
+            // CPU seconds and the CPU model: seconds of two models do not compare.
             let c = |rep: &mut Rep, mode| {
-                load(rep, d, &ctx.noisy(d, mode, 0.0, seed))?
-                    .meta?
-                    .cpu_seconds
+                let meta = load(rep, d, &ctx.noisy(d, mode, 0.0, seed))?.meta?;
+                Some((meta.cpu_seconds?, meta.cpu))
             };
             if let (Some(q), Some(e)) = (c(rep, Mode::Qmtl), c(rep, Mode::Ensemble)) {
-                v.push(q / e);
+                if q.1 == e.1 {
+                    v.push(q.0 / e.0);
+                }
             }
         }
         v
