@@ -245,6 +245,13 @@ fn interrupted_runs_resume_from_their_checkpoint() {
         let (a, b) = (cut.join("runs").join(k), whole.join("runs").join(k));
         let log = std::fs::read_to_string(a.join("train.log")).unwrap();
         assert!(log.contains("resuming"), "{k} did not resume:\n{log}");
+        // Its time covers the last part only, and its record says so.
+        let meta: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(a.join("meta.json")).unwrap()).unwrap();
+        assert_eq!(meta["resumed"], true, "{meta}");
+        let whole_meta: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(b.join("meta.json")).unwrap()).unwrap();
+        assert!(whole_meta.get("resumed").is_none(), "{whole_meta}");
         assert!(!a.join("checkpoint.qmtl").exists());
         assert_eq!(timeless(&a.join("run.json")), timeless(&b.join("run.json")));
         assert!(

@@ -7,8 +7,8 @@
 //! `models::RunRecord`, which `qmtl` writes.
 //!
 //! Versions: files without a `schema` field are version 1, the layout the
-//! field was added to; version 2 added `isa`. Unknown fields, and files of a
-//! newer version, are errors.
+//! field was added to; version 2 added `isa`, version 3 `resumed`. Unknown
+//! fields, and files of a newer version, are errors.
 
 use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
@@ -17,7 +17,7 @@ use std::path::Path;
 use super::spec::Key;
 
 /// The layout this build writes and the newest it reads.
-pub const SCHEMA: u32 = 2;
+pub const SCHEMA: u32 = 3;
 
 fn schema_1() -> u32 {
     1
@@ -50,6 +50,11 @@ pub struct Meta {
     /// same kernels. Absent before schema 2.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub isa: Option<String>,
+    /// The run went on from the checkpoint of an interrupted run, whose time
+    /// was lost with its process: `wall_seconds` and `cpu_seconds` cover the
+    /// last part only. Absent (false) before schema 3, and when not resumed.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub resumed: bool,
 }
 
 impl Meta {
@@ -64,6 +69,15 @@ impl Meta {
             meta.schema
         );
         Ok(meta)
+    }
+
+    /// The CPU seconds of the whole run: none for a resumed run.
+    pub fn whole_cpu_seconds(&self) -> Option<f64> {
+        if self.resumed {
+            None
+        } else {
+            self.cpu_seconds
+        }
     }
 
     /// Pretty JSON with every object's keys sorted, as the runner always wrote it.

@@ -326,6 +326,7 @@ fn run_one(qmtl: &Path, runs_dir: &Path, job: &Job) -> Result<bool, PathBuf> {
             .map_or_else(|| "unknown".to_string(), |s| s.git_revision),
         cpu: super::env::cpu_model(),
         isa: Some(super::env::kernels()),
+        resumed,
     };
     if let Err(e) = std::fs::write(tmp.join("meta.json"), meta.to_json()) {
         return Err(fail(format!("writing meta.json: {e}")));

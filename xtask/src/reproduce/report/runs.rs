@@ -24,7 +24,7 @@ pub fn index(rep: &mut Rep, jobs: &[Job]) -> Result<Section> {
         };
         let meta = run.as_ref().and_then(|r| r.meta.as_ref());
         let status = if run.is_some() { "finished" } else { "pending" };
-        let cpu_seconds = meta.and_then(|m| m.cpu_seconds);
+        let cpu_seconds = meta.and_then(|m| m.whole_cpu_seconds());
         if let Some(c) = cpu_seconds {
             cpu += c;
             with_cpu += 1;
@@ -55,7 +55,7 @@ pub fn index(rep: &mut Rep, jobs: &[Job]) -> Result<Section> {
         "## Runs\n\n{} runs in this report, {finished} finished; each is `runs/<key>/` \
          (`run.json` from `qmtl train`, `model.qmtl`, `train.log`, `meta.json`). \
          Index: [{link}]({link}). Records made by git revision{}: {}. CPU time of the \
-         {with_cpu} runs that recorded it: {:.0} s.\n",
+         {with_cpu} runs that recorded it whole (not resumed): {:.0} s.\n",
         jobs.len(),
         if revs.len() == 1 { "" } else { "s" },
         if revs.is_empty() {

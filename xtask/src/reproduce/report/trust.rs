@@ -218,7 +218,7 @@ pub fn section(rep: &mut Rep) -> Result<Section> {
             // CPU seconds and the CPU model: seconds of two models do not compare.
             let c = |rep: &mut Rep, mode| {
                 let meta = load(rep, d, &ctx.noisy(d, mode, 0.0, seed))?.meta?;
-                Some((meta.cpu_seconds?, meta.cpu))
+                Some((meta.whole_cpu_seconds()?, meta.cpu))
             };
             if let (Some(q), Some(e)) = (c(rep, Mode::Qmtl), c(rep, Mode::Ensemble)) {
                 if q.1 == e.1 {
