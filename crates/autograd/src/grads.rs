@@ -180,8 +180,8 @@ impl<T: Real> Grads<T> {
     /// zeroes each block right after, while it is still in cache. Afterwards
     /// nothing is received.
     /// `value += alpha · gradient` for every parameter that received one,
-    /// then clears what was received: what [`Grads::drain`] with an `axpy`
-    /// does, in the same bits. Each dense parameter is its own `axpy`, so
+    /// then clears what was received, each gradient while it is in cache.
+    /// Each dense parameter is its own `axpy`, so
     /// when the calling thread forks on a spinner ([`crate::par`]) the dense
     /// parameters are updated in two halves (by size) at the same time.
     pub(crate) fn apply(&mut self, params: &mut ParamStore<T>, alpha: T) {
@@ -219,34 +219,14 @@ impl<T: Real> Grads<T> {
             update(&mut dense);
         }
         drop(dense);
-        // Table rows (a few per sentence): after the dense parameters, as in
-        // `drain`, where a row of a parameter also updated densely reads zeros.
+        // Table rows (a few per sentence), after the dense parameters: a row
+        // of a parameter also updated densely reads zeros.
         for i in 0..self.bufs.len() {
             let c = self.cols[i];
             let value = &mut params.get_mut(ParamId(i as u32)).value;
             for &r in &self.rows[i] {
                 let at = r as usize * c..(r as usize + 1) * c;
                 cpu_kernels::axpy(alpha, &self.bufs[i][at.clone()], &mut value[at.clone()]);
-                self.bufs[i][at].fill(T::ZERO);
-                self.row_seen[i][r as usize] = false;
-            }
-            self.rows[i].clear();
-        }
-    }
-
-    pub fn drain(&mut self, mut f: impl FnMut(ParamId, std::ops::Range<usize>, &[T])) {
-        for i in 0..self.bufs.len() {
-            let id = ParamId(i as u32);
-            if self.touched[i] {
-                f(id, 0..self.bufs[i].len(), &self.bufs[i]);
-                self.bufs[i].fill(T::ZERO);
-                self.touched[i] = false;
-                self.known[i] = None;
-            }
-            let c = self.cols[i];
-            for &r in &self.rows[i] {
-                let at = r as usize * c..(r as usize + 1) * c;
-                f(id, at.clone(), &self.bufs[i][at.clone()]);
                 self.bufs[i][at].fill(T::ZERO);
                 self.row_seen[i][r as usize] = false;
             }
