@@ -20,6 +20,8 @@ mod runner;
 mod spec;
 mod verify;
 
+pub use env::{cpu_model, kernels, now_utc};
+
 use anyhow::{bail, Result};
 use std::time::Instant;
 

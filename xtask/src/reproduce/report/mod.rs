@@ -55,6 +55,8 @@ pub struct Rep<'a> {
     pub ctx: &'a Ctx,
     store: &'a mut Store,
     pub dir: PathBuf,
+    /// The timing study of Figure 6 (`speed.json`), when the results have one.
+    pub speed: Option<crate::speed::study::Study>,
 }
 
 impl Rep<'_> {
@@ -158,6 +160,7 @@ pub fn write(
         ctx,
         store,
         dir: results.to_path_buf(),
+        speed: crate::speed::study::Study::load(&results.join(crate::speed::study::FILE))?,
     };
     let mut parts = Vec::new();
     let mut claims = Vec::new();

@@ -13,6 +13,7 @@ use std::collections::BTreeSet;
 
 use super::plot::{Figure, Kind, Panel, Series};
 use super::{mean, verdict, Check, Rep, Section};
+use crate::speed::study::{median, Study};
 
 const NAMES: [&str; 3] = ["STL", "Q-MTL", "ensemble"];
 
@@ -137,8 +138,8 @@ pub fn fig6(rep: &mut Rep) -> Result<Section> {
                 |r| r.cpu.unwrap(),
             ));
         }
-        // The orderings, per pair with STL: only treebanks whose two runs share
-        // a CPU model; on CPU seconds when every such pair has them.
+        // The orderings, per pair with STL: the timing study's ratio where it
+        // has the pair, else the grid's two runs when they share a CPU model.
         let kf = k as f64;
         let claims = [
             (
@@ -152,19 +153,12 @@ pub fn fig6(rep: &mut Rep) -> Result<Section> {
                 format!("a factor of k = {k}"),
             ),
         ];
+        let names: Vec<String> = rep.ctx.ud().map(|d| d.name.clone()).collect();
         for (i, claim, paper) in claims {
-            let same: Vec<&Row> = rows.iter().filter(|r| r.comparable(i)).collect();
-            let apart = rows.len() - same.len();
-            let pairs: Vec<(f64, f64, bool)> = same.iter().map(|r| r.pair(i)).collect();
-            let on_cpu = pairs.iter().all(|p| p.2);
-            // Wall clock for all when one pair lacks CPU seconds.
-            let ratios: Vec<f64> = if on_cpu {
-                pairs.iter().map(|&(stl, other, _)| other / stl).collect()
-            } else {
-                same.iter().map(|r| r.wall[i] / r.wall[0]).collect()
-            };
-            let n = ratios.len();
-            let mut what = String::from(if on_cpu { "CPU" } else { "wall clock" });
+            let (judged, apart) = ratios(&names, &rows, rep.speed.as_ref(), i, k);
+            let n = judged.len();
+            let ratios: Vec<f64> = judged.iter().map(|j| j.0).collect();
+            let mut what = sources(&judged);
             let plural = if apart == 1 { "" } else { "s" };
             if apart > 0 {
                 what += &format!(
@@ -226,5 +220,229 @@ pub fn fig6(rep: &mut Rep) -> Result<Section> {
            do not depend on what else the machine was doing; the orderings are checked on \
            these when present (seconds of two CPU models, or of AVX-512 and AVX2 kernels, \
            do not compare).\n";
+    if let Some(study) = &rep.speed {
+        md += &study_table(rep, study, &ks)?;
+    }
     Ok(Section { md, checks })
+}
+
+/// Where a treebank's time ratio to STL comes from.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Source {
+    /// The timing study (`speed.json`): one machine, alternating rounds.
+    Study,
+    /// The grid's two runs, CPU seconds.
+    Cpu,
+    /// The grid's two runs, wall clock.
+    Wall,
+}
+
+/// The ratios of configuration `i` (1: Q-MTL(k), 2: ensemble(k)) to STL that
+/// Figure 6's orderings are judged on, one per treebank of `names` that has
+/// one: the timing study's median per-round ratio where it has both, else
+/// the grid's finished runs when they were made on one CPU model (CPU
+/// seconds when every such pair has them, else wall clock for all of them);
+/// and the number of treebanks left out because their grid runs were made on
+/// different CPUs.
+fn ratios(
+    names: &[String],
+    rows: &[Row],
+    study: Option<&Study>,
+    i: usize,
+    k: usize,
+) -> (Vec<(f64, Source)>, usize) {
+    let mode = ["stl", "qmtl", "ensemble"][i];
+    let (mut out, mut grid, mut apart) = (Vec::new(), Vec::new(), 0);
+    for name in names {
+        let timed = study
+            .and_then(|s| s.dataset(name))
+            .and_then(|t| t.ratio_to_stl(mode, k));
+        if let Some(r) = timed {
+            out.push((r.median, Source::Study));
+        } else if let Some(row) = rows.iter().find(|r| &r.name == name) {
+            if row.comparable(i) {
+                grid.push(row);
+            } else {
+                apart += 1;
+            }
+        }
+    }
+    let pairs: Vec<(f64, f64, bool)> = grid.iter().map(|r| r.pair(i)).collect();
+    if pairs.iter().all(|p| p.2) {
+        out.extend(pairs.iter().map(|&(stl, x, _)| (x / stl, Source::Cpu)));
+    } else {
+        out.extend(grid.iter().map(|r| (r.wall[i] / r.wall[0], Source::Wall)));
+    }
+    (out, apart)
+}
+
+/// What the ratios were measured on, for the claim's text.
+fn sources(judged: &[(f64, Source)]) -> String {
+    let n = judged.len();
+    let parts: Vec<String> = [
+        (Source::Study, "timed on one machine, speed.json"),
+        (Source::Cpu, "CPU"),
+        (Source::Wall, "wall clock"),
+    ]
+    .into_iter()
+    .filter_map(|(src, what)| {
+        let m = judged.iter().filter(|j| j.1 == src).count();
+        match m {
+            0 => None,
+            m if m == n => Some(what.to_string()),
+            m => Some(format!("{m} {what}")),
+        }
+    })
+    .collect();
+    if parts.is_empty() {
+        "wall clock".into()
+    } else {
+        parts.join("; ")
+    }
+}
+
+/// The timing study's table (and `tables/fig6-speed.csv`).
+fn study_table(rep: &Rep, study: &Study, ks: &[usize]) -> Result<String> {
+    let configs: Vec<(&str, usize)> = ks
+        .iter()
+        .map(|&k| ("qmtl", k))
+        .chain(ks.iter().map(|&k| ("ensemble", k)))
+        .collect();
+    let label = |mode: &str, k: usize| match mode {
+        "qmtl" => format!("Q-MTL({k})"),
+        _ => format!("ensemble({k})"),
+    };
+    let capped = study.max_sentences.map_or_else(String::new, |n| {
+        format!(", the first {n} sentences of each set")
+    });
+    let mut md = format!(
+        "\n**Timed on one machine** (`speed.json`: {}, {} kernels, `{}`, {}): one epoch of \
+         each configuration{capped}, one thread, {} rounds, the configurations in turn \
+         within each round. Seconds of STL's epoch (median), and each configuration's time \
+         over STL's in the same round (median over rounds, and range). Figure 6's \
+         orderings are judged on these ratios where the study has them: unlike the grid's \
+         runs, they come from one machine at one time.\n\n| treebank | STL s/epoch |",
+        study.cpu, study.isa, study.qmtl, study.date, study.rounds
+    );
+    let mut csv = String::from("dataset,mode,k,median_seconds,ratio,ratio_lo,ratio_hi\n");
+    for &(mode, k) in &configs {
+        md += &format!(" {} / STL |", label(mode, k));
+    }
+    md += "\n|---|---|";
+    md += &"---|".repeat(configs.len());
+    md += "\n";
+    for t in &study.datasets {
+        let Some(stl) = t.config("stl", 1) else {
+            continue;
+        };
+        let stl_s = median(stl.seconds.clone());
+        md += &format!("| {} | {stl_s:.2} |", t.dataset);
+        csv += &format!("{},stl,1,{stl_s:.4},1,1,1\n", t.dataset);
+        for &(mode, k) in &configs {
+            match (t.config(mode, k), t.ratio_to_stl(mode, k)) {
+                (Some(c), Some(r)) => {
+                    md += &format!(" {:.2} ({:.2}-{:.2}) |", r.median, r.lo, r.hi);
+                    csv += &format!(
+                        "{},{mode},{k},{:.4},{:.4},{:.4},{:.4}\n",
+                        t.dataset,
+                        median(c.seconds.clone()),
+                        r.median,
+                        r.lo,
+                        r.hi
+                    );
+                }
+                _ => md += " – |",
+            }
+        }
+        md += "\n";
+    }
+    let path = rep.file("tables", "fig6-speed.csv", &csv)?;
+    md += &format!("\nNumbers: [{path}]({path})\n");
+    Ok(md)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::speed::study::{Config, Timed, SCHEMA};
+
+    fn row(name: &str, cpus: [&str; 3]) -> Row {
+        Row {
+            x: 0.0,
+            name: name.into(),
+            wall: [2.0, 3.0, 30.0],
+            cpu: None,
+            cpu_each: [Some(1.0), Some(1.5), Some(12.0)],
+            epochs: [20.0; 3],
+            made_on: cpus.map(|c| BTreeSet::from([c.to_string()])),
+        }
+    }
+
+    fn study(sets: &[&str]) -> Study {
+        let config = |mode: &str, k: usize, s: f64| Config {
+            mode: mode.into(),
+            k,
+            seconds: vec![s, 2.0 * s],
+            tokens_per_second: vec![1.0, 1.0],
+        };
+        Study {
+            schema: SCHEMA,
+            date: "2026-11-29 07:00:00 UTC".into(),
+            qmtl: "qmtl 0.1.0 (rev abc1234)".into(),
+            cpu: "Test CPU".into(),
+            isa: "avx2".into(),
+            rounds: 2,
+            max_sentences: None,
+            datasets: sets
+                .iter()
+                .map(|d| Timed {
+                    dataset: d.to_string(),
+                    configs: vec![config("stl", 1, 1.0), config("ensemble", 10, 9.0)],
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn the_study_judges_what_the_grid_made_on_two_cpus() {
+        let names: Vec<String> = ["ta", "hu", "tr"].map(String::from).to_vec();
+        // ta's runs on one CPU; hu's ensemble on another than its STL; tr unfinished.
+        let rows = [row("ta", ["A"; 3]), row("hu", ["A", "A", "B"])];
+        let (grid, apart) = ratios(&names, &rows, None, 2, 10);
+        assert_eq!((grid, apart), (vec![(12.0, Source::Cpu)], 1));
+        // Q-MTL's pair of hu shares a CPU.
+        assert_eq!(ratios(&names, &rows, None, 1, 10).0.len(), 2);
+        let s = study(&["hu", "tr"]);
+        let (judged, apart) = ratios(&names, &rows, Some(&s), 2, 10);
+        assert_eq!(apart, 0);
+        assert_eq!(
+            judged,
+            [
+                (9.0, Source::Study),
+                (9.0, Source::Study),
+                (12.0, Source::Cpu)
+            ]
+        );
+        assert_eq!(
+            sources(&judged),
+            "2 timed on one machine, speed.json; 1 CPU"
+        );
+        // The study has no Q-MTL: the grid judges it.
+        let (judged, _) = ratios(&names, &rows, Some(&s), 1, 10);
+        assert_eq!(judged, [(1.5, Source::Cpu), (1.5, Source::Cpu)]);
+        assert_eq!(sources(&judged), "CPU");
+    }
+
+    #[test]
+    fn one_pair_without_cpu_seconds_puts_the_grid_on_wall_clock() {
+        let names: Vec<String> = ["ta", "hu"].map(String::from).to_vec();
+        let mut hu = row("hu", ["A"; 3]);
+        hu.cpu_each[2] = None;
+        let rows = [row("ta", ["A"; 3]), hu];
+        let (judged, _) = ratios(&names, &rows, None, 2, 10);
+        assert_eq!(judged, [(15.0, Source::Wall), (15.0, Source::Wall)]);
+        let s = study(&["hu"]);
+        let (judged, _) = ratios(&names, &rows, Some(&s), 2, 10);
+        assert_eq!(judged, [(9.0, Source::Study), (12.0, Source::Cpu)]);
+    }
 }

@@ -1,0 +1,252 @@
+//! `cargo xtask speed`: the training-speed yardsticks of issue 4 in one
+//! command. Trains STL and Q-MTL(k) for one epoch on one dataset (English-LinES
+//! by default), single-threaded, several rounds in alternation (so a busy
+//! spell of a shared machine hits every configuration alike), and prints per
+//! configuration the median seconds per epoch and tokens per second, and the
+//! median over rounds of each round's time ratio to STL (with its range):
+//! the cost of heads. For Q-MTL(k) it also prints the cost of each head
+//! beyond the first, `(t_k − t_STL) / (k − 1)` per round, in seconds and as a
+//! share of STL's epoch; `--heads 1,2,5,10,20,30` gives the whole curve.
+//! Training time excludes evaluation (`run.json`'s `train_seconds`).
+//!
+//! Several datasets and `--ensembles K,K...` time Figure 6's configurations
+//! on one machine: `--record FILE` keeps every round's times in a
+//! [`study::Study`] (`results/paper/speed.json` for the published report),
+//! whose per-round ratios the report's Figure 6 judges its orderings on.
+//! Within a round the configurations run in order, and in reverse order the
+//! next round, so a slow drift of the machine hits them alike.
+
+use anyhow::{bail, Context, Result};
+use std::path::PathBuf;
+use std::process::Command;
+
+pub mod study;
+
+use study::{median, Config, Ratio, Study, Timed};
+
+struct Opts {
+    datasets: Vec<String>,
+    rounds: usize,
+    heads: Vec<usize>,
+    ensembles: Vec<usize>,
+    max_sentences: Option<usize>,
+    data_dir: Option<PathBuf>,
+    qmtl: Option<PathBuf>,
+    /// Where the runs go (`results/speed`).
+    out: PathBuf,
+    /// Where the study is kept, if anywhere.
+    record: Option<PathBuf>,
+}
+
+const USAGE: &str = "usage: cargo xtask speed [NAME...] [--rounds R] [--heads K,K...] \
+                     [--ensembles K,K...] [--max-sentences N] [--data-dir DIR] [--qmtl PATH] \
+                     [--out DIR] [--record FILE]";
+
+fn parse(args: &[String]) -> Result<Opts> {
+    let mut o = Opts {
+        datasets: Vec::new(),
+        rounds: 5,
+        heads: vec![10, 30],
+        ensembles: Vec::new(),
+        max_sentences: None,
+        data_dir: None,
+        qmtl: None,
+        out: crate::root().join("results").join("speed"),
+        record: None,
+    };
+    let mut args = crate::Args::new(args, USAGE);
+    while let Some(a) = args.next_word() {
+        match a {
+            "--rounds" => o.rounds = args.parsed(a)?,
+            "--heads" => o.heads = args.parsed_list(a)?,
+            "--ensembles" => o.ensembles = args.parsed_list(a)?,
+            "--max-sentences" => o.max_sentences = Some(args.parsed(a)?),
+            "--data-dir" => o.data_dir = Some(args.value(a)?.into()),
+            "--qmtl" => o.qmtl = Some(args.value(a)?.into()),
+            "--out" => o.out = args.value(a)?.into(),
+            "--record" => o.record = Some(args.value(a)?.into()),
+            s if !s.starts_with('-') => o.datasets.push(s.to_string()),
+            s => return Err(args.unknown(s)),
+        }
+    }
+    if o.rounds == 0 || o.heads.contains(&0) || o.ensembles.contains(&0) {
+        bail!("--rounds and every --heads and --ensembles value must be at least 1");
+    }
+    if o.datasets.is_empty() {
+        o.datasets.push("en".into());
+    }
+    Ok(o)
+}
+
+/// `(mode, k)` of every configuration timed on a dataset: STL first.
+fn configs(o: &Opts) -> Vec<(&'static str, usize)> {
+    std::iter::once(("stl", 1))
+        .chain(o.heads.iter().map(|&k| ("qmtl", k)))
+        .chain(o.ensembles.iter().map(|&k| ("ensemble", k)))
+        .collect()
+}
+
+pub fn run(args: &[String]) -> Result<()> {
+    let o = parse(args)?;
+    let qmtl = match &o.qmtl {
+        Some(p) => p.clone(),
+        None => crate::qmtl_binary()?,
+    };
+    let version = Command::new(&qmtl)
+        .arg("--version")
+        .output()
+        .map(|out| String::from_utf8_lossy(&out.stdout).trim().to_string())
+        .with_context(|| format!("running {} --version", qmtl.display()))?;
+    let configs = configs(&o);
+    let mut timed: Vec<Timed> = o
+        .datasets
+        .iter()
+        .map(|d| Timed {
+            dataset: d.clone(),
+            configs: configs
+                .iter()
+                .map(|&(mode, k)| Config {
+                    mode: mode.into(),
+                    k,
+                    seconds: Vec::new(),
+                    tokens_per_second: Vec::new(),
+                })
+                .collect(),
+        })
+        .collect();
+    // Every (dataset, configuration) in one order, reversed every other round.
+    let slots: Vec<(usize, usize)> = (0..timed.len())
+        .flat_map(|d| (0..configs.len()).map(move |c| (d, c)))
+        .collect();
+    for round in 1..=o.rounds {
+        let order: Vec<&(usize, usize)> = if round % 2 == 1 {
+            slots.iter().collect()
+        } else {
+            slots.iter().rev().collect()
+        };
+        for &(d, c) in order {
+            let t = &mut timed[d];
+            let cfg = &mut t.configs[c];
+            let label = format!("{} {}", t.dataset, cfg.label());
+            let dir = o.out.join(format!("{}-{}{}", t.dataset, cfg.mode, cfg.k));
+            let mut cmd = Command::new(&qmtl);
+            cmd.args(["train", "--dataset", &t.dataset, "--mode", &cfg.mode])
+                .args(["--epochs", "1", "--threads", "1", "--quiet"]);
+            if cfg.mode != "stl" {
+                cmd.args(["--heads", &cfg.k.to_string()]);
+            }
+            if let Some(n) = o.max_sentences {
+                cmd.args(["--max-sentences", &n.to_string()]);
+            }
+            if let Some(dir) = &o.data_dir {
+                cmd.arg("--data-dir").arg(dir);
+            }
+            let run = crate::train(cmd, &dir, &label)?;
+            let e = run
+                .epochs
+                .first()
+                .with_context(|| format!("{}: the record has no epoch", dir.display()))?;
+            eprintln!(
+                "round {round}/{}: {label:<22} {:>8.3} s  {:>7.0} tok/s",
+                o.rounds, e.train_seconds, e.tokens_per_second
+            );
+            cfg.seconds.push(e.train_seconds);
+            cfg.tokens_per_second.push(e.tokens_per_second);
+        }
+    }
+    for t in &timed {
+        print_table(t, o.rounds);
+    }
+    if let Some(path) = &o.record {
+        let study = Study {
+            schema: study::SCHEMA,
+            date: crate::reproduce::now_utc(),
+            qmtl: version,
+            cpu: crate::reproduce::cpu_model(),
+            isa: crate::reproduce::kernels(),
+            rounds: o.rounds,
+            max_sentences: o.max_sentences,
+            datasets: timed,
+        };
+        study.save(path)?;
+        println!("\nwrote {}", path.display());
+    }
+    Ok(())
+}
+
+fn print_table(t: &Timed, rounds: usize) {
+    println!(
+        "\n{}: one epoch, one thread, medians of {rounds} alternating rounds",
+        t.dataset
+    );
+    println!(
+        "{:<14} {:>9} {:>9} {:>12} {:>10} {:>13} {:>8}",
+        "", "s/epoch", "tok/s", "s/extra head", "% of STL", "range × STL", "× STL"
+    );
+    let stl = &t.configs[0];
+    for c in &t.configs {
+        let seconds = median(c.seconds.clone());
+        let tps = median(c.tokens_per_second.clone());
+        let per_round = |f: &dyn Fn(f64, f64) -> f64| -> Vec<f64> {
+            c.seconds
+                .iter()
+                .zip(&stl.seconds)
+                .map(|(&t, &s)| f(t, s))
+                .collect()
+        };
+        let r = Ratio::of(per_round(&|t, s| t / s));
+        // The price of a head beyond the first: Q-MTL only (Q-MTL(1) is STL's
+        // network; an ensemble's members are whole networks).
+        let (head, share) = if c.mode == "qmtl" && c.k > 1 {
+            let extra = c.k as f64 - 1.0;
+            (
+                format!("{:.4}", median(per_round(&|t, s| (t - s) / extra))),
+                format!(
+                    "{:.1}",
+                    100.0 * median(per_round(&|t, s| (t - s) / extra / s))
+                ),
+            )
+        } else {
+            ("-".into(), "-".into())
+        };
+        let range = format!("{:.2}-{:.2}", r.lo, r.hi);
+        println!(
+            "{:<14} {seconds:>9.3} {tps:>9.0} {head:>12} {share:>10} {range:>13} {:>8.3}",
+            c.label(),
+            r.median
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn options_are_checked() {
+        let args = |s: &str| s.split_whitespace().map(String::from).collect::<Vec<_>>();
+        let o = parse(&args("ta --rounds 3 --heads 2,4")).unwrap();
+        assert_eq!(
+            (o.datasets, o.rounds, o.heads, o.ensembles),
+            (vec!["ta".to_string()], 3, vec![2, 4], vec![])
+        );
+        let o = parse(&args("ta hu --ensembles 10,30 --record s.json")).unwrap();
+        assert_eq!(o.datasets, ["ta", "hu"]);
+        assert_eq!(
+            configs(&o),
+            [
+                ("stl", 1),
+                ("qmtl", 10),
+                ("qmtl", 30),
+                ("ensemble", 10),
+                ("ensemble", 30)
+            ]
+        );
+        assert_eq!(o.record, Some(PathBuf::from("s.json")));
+        assert_eq!(parse(&args("")).unwrap().datasets, ["en"]);
+        assert!(parse(&args("--heads 0")).is_err());
+        assert!(parse(&args("--ensembles 0")).is_err());
+        assert!(parse(&args("--rounds")).is_err());
+        assert!(parse(&args("--bogus")).is_err());
+    }
+}
