@@ -40,6 +40,12 @@ pub fn kernels() -> String {
     cpu_kernels::isa().name().to_string()
 }
 
+/// `qmtl --version` of the binary at `qmtl`: the revision that trains.
+pub fn qmtl_version(qmtl: &std::path::Path) -> std::io::Result<String> {
+    let out = std::process::Command::new(qmtl).arg("--version").output()?;
+    Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
+}
+
 pub fn cpu_model() -> String {
     std::fs::read_to_string("/proc/cpuinfo")
         .ok()

@@ -20,7 +20,7 @@ mod runner;
 mod spec;
 mod verify;
 
-pub use env::{cpu_model, kernels, now_utc};
+pub use env::{cpu_model, kernels, now_utc, qmtl_version};
 
 use anyhow::{bail, Result};
 use std::time::Instant;
@@ -88,11 +88,7 @@ pub fn run(args: &[String]) -> Result<()> {
         );
         return Ok(());
     }
-    let qmtl_version = std::process::Command::new(&qmtl)
-        .arg("--version")
-        .output()
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
-        .unwrap_or_default();
+    let qmtl_version = env::qmtl_version(&qmtl).unwrap_or_default();
     if let Some(n) = o.verify {
         let v = verify::verify(
             &qmtl,

@@ -92,10 +92,7 @@ pub fn run(args: &[String]) -> Result<()> {
         Some(p) => p.clone(),
         None => crate::qmtl_binary()?,
     };
-    let version = Command::new(&qmtl)
-        .arg("--version")
-        .output()
-        .map(|out| String::from_utf8_lossy(&out.stdout).trim().to_string())
+    let version = crate::reproduce::qmtl_version(&qmtl)
         .with_context(|| format!("running {} --version", qmtl.display()))?;
     let configs = configs(&o);
     let mut timed: Vec<Timed> = o
