@@ -10,6 +10,7 @@
 //!   of STL and Q-MTL(k), one epoch, alternating rounds; the cost of heads.
 
 mod compare;
+mod replace;
 mod reproduce;
 mod speed;
 

@@ -159,7 +159,7 @@ impl Verification {
     fn save(&self, results: &Path) -> Result<()> {
         let path = results.join(FILE);
         let text = serde_json::to_string_pretty(self)? + "\n";
-        std::fs::write(&path, text).with_context(|| format!("writing {}", path.display()))
+        crate::replace::replace(&path, text.as_bytes())
     }
 }
 

@@ -7,7 +7,6 @@
 
 use anyhow::{bail, Context, Result};
 use serde::{Deserialize, Serialize};
-use std::io::Write;
 use std::path::Path;
 
 /// The schema this code writes and reads.
@@ -156,21 +155,8 @@ impl Study {
     /// Writes the study to `path` (through a temporary file beside it, so an
     /// interrupted write leaves the old file whole).
     pub fn save(&self, path: &Path) -> Result<()> {
-        let dir = match path.parent() {
-            Some(d) if !d.as_os_str().is_empty() => d,
-            _ => Path::new("."),
-        };
-        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-        let mut tmp = tempfile::Builder::new()
-            .prefix(".speed")
-            .tempfile_in(dir)
-            .with_context(|| format!("creating a temporary file in {}", dir.display()))?;
         let text = serde_json::to_string_pretty(self)? + "\n";
-        tmp.write_all(text.as_bytes())
-            .with_context(|| format!("writing {}", path.display()))?;
-        tmp.persist(path)
-            .with_context(|| format!("writing {}", path.display()))?;
-        Ok(())
+        crate::replace::replace(path, text.as_bytes())
     }
 }
 

@@ -104,9 +104,7 @@ impl Rep<'_> {
     /// Writes `<results>/<sub>/<name>` and returns its path relative to the report.
     pub fn file(&self, sub: &str, name: &str, text: &str) -> Result<String> {
         let dir = self.dir.join(sub);
-        std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
-        std::fs::write(dir.join(name), text)
-            .with_context(|| format!("writing {}/{name}", dir.display()))?;
+        crate::replace::replace(&dir.join(name), text.as_bytes())?;
         Ok(format!("{sub}/{name}"))
     }
 
@@ -199,8 +197,6 @@ pub fn write(
     };
     let md = sections::assemble(ctx, summary, &prov, &parts);
     let path = results.join("report.md");
-    let tmp = results.join(".report.md.tmp");
-    std::fs::write(&tmp, md).with_context(|| format!("writing {}", tmp.display()))?;
-    std::fs::rename(&tmp, &path).with_context(|| format!("writing {}", path.display()))?;
+    crate::replace::replace(&path, md.as_bytes())?;
     Ok(path)
 }
