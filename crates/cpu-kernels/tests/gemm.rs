@@ -338,3 +338,56 @@ fn path_boundaries() {
         }
     });
 }
+
+/// With row-major `A` and `B`, each row of `C` is computed from the same row
+/// of `A` alone and in the same order whatever the other rows are: a product
+/// split into two blocks of at least two rows each (one row goes through
+/// GEMV) gives the bits of the whole. The BiLSTM's input gradient relies on it
+/// to split its rows between two threads (`autograd::ops::lstm_seq::bi`).
+#[test]
+fn row_blocks_of_row_major_products_have_the_bits_of_the_whole() {
+    for_each_isa(
+        "row_blocks_of_row_major_products_have_the_bits_of_the_whole",
+        |kern| {
+            // (k, n): the tagger's input-gradient shapes (4·hidden × input) and
+            // depths past one cache block.
+            for (k, n) in [(400, 264), (400, 100), (300, 37), (900, 20), (64, 17)] {
+                let b = fill(k * n, 7);
+                for m in 4..=70 {
+                    let a = fill(m * k, m as u32);
+                    let init = fill(m * n, 11);
+                    let mut whole = init.clone();
+                    kern.gemm(
+                        1.0,
+                        Mat::new(&a, m, k),
+                        Mat::new(&b, k, n),
+                        1.0,
+                        MatMut::new(&mut whole, m, n),
+                    );
+                    for split in [2, m / 2, m - 2] {
+                        let mut parts = init.clone();
+                        let (top, bottom) = parts.split_at_mut(split * n);
+                        let (a_top, a_bottom) = a.split_at(split * k);
+                        for (a, c, rows) in [(a_top, top, split), (a_bottom, bottom, m - split)] {
+                            kern.gemm(
+                                1.0,
+                                Mat::new(a, rows, k),
+                                Mat::new(&b, k, n),
+                                1.0,
+                                MatMut::new(c, rows, n),
+                            );
+                        }
+                        assert!(
+                            whole
+                                .iter()
+                                .zip(&parts)
+                                .all(|(x, y)| x.to_bits() == y.to_bits()),
+                            "{}: {m}x{k}·{k}x{n} split at row {split} differs",
+                            kern.isa()
+                        );
+                    }
+                }
+            }
+        },
+    );
+}

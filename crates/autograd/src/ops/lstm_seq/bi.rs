@@ -3,8 +3,9 @@
 //! on one model (issue 11). The directions share only their input: each
 //! writes its own saved arrays, output columns and weight gradients, so they
 //! need no locks. Their contributions to the input's gradient are the one
-//! shared write; they are added in a fixed order (the backward direction's
-//! first, as the two-op graph's backward pass does), so the result is the
+//! shared write; they are added once both directions are done, in a fixed
+//! order (the backward direction's first, as the two-op graph's backward
+//! pass does), the rows split between the two threads, so the result is the
 //! same bits on any number of threads and equals `concat(lstm(fwd),
 //! lstm(bwd))` to the last bit (a test checks both).
 //!
@@ -14,6 +15,7 @@
 use super::backward::{direction, input_grad, input_of, Dir};
 use super::{run_forward, weight_ids, write_outputs, Layout, Packing};
 use crate::lstm::LstmParams;
+use crate::params::ParamStore;
 use crate::tape::{GradSink, Op, Vals, Var};
 use crate::Graph;
 use cpu_kernels::Real;
@@ -99,8 +101,7 @@ impl<T: Real> Graph<'_, T> {
 }
 
 /// Both directions' backward passes at the same time, each into its own
-/// weight gradients; the backward direction also adds its part of `dx`, and
-/// the forward direction's part is added after both have finished.
+/// weight gradients; then both parts of `dx` ([`input_grads`]).
 pub(in crate::ops) fn backward_bi<T: Real>(
     vals: &Vals<'_, T>,
     v: Var,
@@ -145,24 +146,20 @@ pub(in crate::ops) fn backward_bi<T: Real>(
     };
     let (idf, idb) = (weight_ids(&fwd), weight_ids(&bwd));
     let ids: Vec<_> = idf.iter().chain(&idb).copied().collect();
-    let (mut dx, mut gf) = sink.of_with_params(x, &ids);
+    let (dx, mut gf) = sink.of_with_params(x, &ids);
     let gb = gf.split_off(idf.len());
     let xv = input_of(vals, x);
     let (ld, params) = (fwd.hidden + bwd.hidden, vals.params);
     let (sf, sb) = scratch.split_at_mut(1);
-    let dx_b = dx.as_deref_mut();
-    let (norms_b, (dgx_f, norms_f)) = crate::par::join(
-        || {
-            let (dgx, norms) = direction(params, xv, &db, &dy[fwd.hidden..], ld, gb, &mut sb[0]);
-            if let Some(dx) = dx_b {
-                input_grad(params, &bwd, dgx, dx);
-            }
-            norms
-        },
+    // Each direction goes back on the thread that ran it forward (this one
+    // the forward direction, see `bilstm`), where its saved arrays are in
+    // cache.
+    let ((dgx_f, norms_f), (dgx_b, norms_b)) = crate::par::join(
         || direction(params, xv, &df, dy, ld, gf, &mut sf[0]),
+        || direction(params, xv, &db, &dy[fwd.hidden..], ld, gb, &mut sb[0]),
     );
     if let Some(dx) = dx {
-        input_grad(params, &fwd, dgx_f, dx);
+        input_grads(params, [(&bwd, dgx_b), (&fwd, dgx_f)], dx);
     }
     for (id, sq) in idf
         .into_iter()
@@ -171,6 +168,31 @@ pub(in crate::ops) fn backward_bi<T: Real>(
     {
         sink.set_squared_norm(id, sq);
     }
+}
+
+/// `dx += dGx_bwd·Wx_bwd`, then `dx += dGx_fwd·Wx_fwd` (`parts` in that
+/// order), its rows split in two blocks on two threads when it has at least
+/// four. The bits are those of the whole products: GEMM computes each row of
+/// `C` from the same row of `A` alone, in the same order, given at least two
+/// rows (one row goes through GEMV); `cpu-kernels`' test
+/// `row_blocks_of_row_major_products_have_the_bits_of_the_whole` checks it.
+fn input_grads<T: Real>(params: &ParamStore<T>, parts: [(&LstmParams, &[T]); 2], dx: &mut [T]) {
+    let input = parts[0].0.input;
+    let n = dx.len() / input;
+    let add = |first: usize, dx: &mut [T]| {
+        let rows = dx.len() / input;
+        for (p, dgx) in parts {
+            let gh = p.kind.gates() * p.hidden;
+            input_grad(params, p, &dgx[first * gh..(first + rows) * gh], dx);
+        }
+    };
+    if n < 4 {
+        add(0, dx);
+        return;
+    }
+    let half = n / 2;
+    let (top, bottom) = dx.split_at_mut(half * input);
+    crate::par::join(|| add(0, top), || add(half, bottom));
 }
 
 #[cfg(test)]
