@@ -175,15 +175,10 @@ impl<T: Real> Grads<T> {
         }
     }
 
-    /// Hands every received block to `f` — `(parameter, range of its values,
-    /// gradient)`: a whole dense buffer, or one looked-up table row — and
-    /// zeroes each block right after, while it is still in cache. Afterwards
-    /// nothing is received.
     /// `value += alpha · gradient` for every parameter that received one,
     /// then clears what was received, each gradient while it is in cache.
-    /// Each dense parameter is its own `axpy`, so
-    /// when the calling thread forks on a spinner ([`crate::par`]) the dense
-    /// parameters are updated in two halves (by size) at the same time.
+    /// When the calling thread forks on a spinner ([`crate::par`]) the dense
+    /// parameters are updated in two halves of equal size at the same time.
     pub(crate) fn apply(&mut self, params: &mut ParamStore<T>, alpha: T) {
         let mut dense: Vec<(&mut [T], &mut [T])> = params
             .values_mut()
@@ -203,18 +198,29 @@ impl<T: Real> Grads<T> {
                 grad.fill(T::ZERO);
             }
         };
-        if crate::par::spinning() && dense.len() > 1 {
+        if crate::par::spinning() && !dense.is_empty() {
+            // Two halves of equal size, the parameter in the middle cut in
+            // two: the update is elementwise (every kernel's `axpy` is one
+            // fused or one plain multiply-add per element, tail included),
+            // so where a buffer is cut changes no bit.
             let total: usize = dense.iter().map(|(v, _)| v.len()).sum();
-            let mut seen = 0;
-            let half = dense
-                .iter()
-                .position(|(v, _)| {
-                    seen += v.len();
-                    2 * seen >= total
-                })
-                .map_or(dense.len(), |i| i + 1);
-            let (first, second) = dense.split_at_mut(half);
-            crate::par::join(|| update(first), || update(second));
+            let mut left = total / 2;
+            let (mut first, mut second) = (Vec::new(), Vec::new());
+            for (value, grad) in dense.drain(..) {
+                if left >= value.len() {
+                    left -= value.len();
+                    first.push((value, grad));
+                } else if left == 0 {
+                    second.push((value, grad));
+                } else {
+                    let (va, vb) = value.split_at_mut(left);
+                    let (ga, gb) = grad.split_at_mut(left);
+                    left = 0;
+                    first.push((va, ga));
+                    second.push((vb, gb));
+                }
+            }
+            crate::par::join(|| update(&mut first), || update(&mut second));
         } else {
             update(&mut dense);
         }
