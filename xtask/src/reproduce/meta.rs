@@ -12,12 +12,17 @@
 
 use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
+use std::io::BufRead;
 use std::path::Path;
 
 use super::spec::Key;
 
 /// The layout this build writes and the newest it reads.
 pub const SCHEMA: u32 = 3;
+
+/// The line the runner writes into a run's `train.log` each time it resumes
+/// the run from a checkpoint.
+pub const RESUME_MARK: &str = "reproduce: resuming an interrupted run";
 
 fn schema_1() -> u32 {
     1
@@ -58,7 +63,7 @@ pub struct Meta {
 }
 
 impl Meta {
-    pub fn read(path: &Path) -> Result<Meta> {
+    fn read(path: &Path) -> Result<Meta> {
         let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
         let meta: Meta = serde_json::from_slice(&bytes)
             .with_context(|| format!("{} is not a whole meta.json", path.display()))?;
@@ -69,6 +74,22 @@ impl Meta {
             meta.schema
         );
         Ok(meta)
+    }
+
+    /// The `meta.json` of the record in `dir`, if it has one. Runners before
+    /// schema 3 did not note a resumption in it, but wrote [`RESUME_MARK`]
+    /// into the record's `train.log`: for their records the log says whether
+    /// the run was resumed.
+    pub fn of_record(dir: &Path) -> Result<Option<Meta>> {
+        let path = dir.join("meta.json");
+        if !path.is_file() {
+            return Ok(None);
+        }
+        let mut meta = Meta::read(&path)?;
+        if meta.schema < 3 {
+            meta.resumed = log_marks_a_resume(&dir.join("train.log"))?;
+        }
+        Ok(Some(meta))
     }
 
     /// The CPU seconds of the whole run: none for a resumed run.
@@ -84,5 +105,85 @@ impl Meta {
     pub fn to_json(&self) -> Vec<u8> {
         let value = serde_json::to_value(self).expect("meta serialises");
         serde_json::to_vec_pretty(&value).expect("a value serialises")
+    }
+}
+
+/// Whether the `train.log` at `path` (absent: no) has a line of [`RESUME_MARK`].
+fn log_marks_a_resume(path: &Path) -> Result<bool> {
+    let file = match std::fs::File::open(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(false),
+        Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
+    };
+    for line in std::io::BufReader::new(file).split(b'\n') {
+        let line = line.with_context(|| format!("reading {}", path.display()))?;
+        if line.starts_with(RESUME_MARK.as_bytes()) {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A schema-2 meta.json as the runner of 0ab4330 wrote it (trimmed key).
+    fn schema_2(dir: &Path) {
+        let key: Key = serde_json::from_value(serde_json::json!({
+            "schema": 1,
+            "spec": {"dataset": "ta", "mode": "stl", "heads": 1, "epochs": 2, "seed": 1,
+                     "label_noise": 0.0, "train_fraction": 1.0, "mlp": 20,
+                     "metric": "accuracy", "max_sentences": null},
+            "fixed": {},
+            "data": {"train": "t", "dev": "d", "test": "e"}
+        }))
+        .unwrap();
+        let meta = Meta {
+            schema: 2,
+            key,
+            label: "ta STL e2 s1".into(),
+            command: vec!["train".into()],
+            host: "vm".into(),
+            started: "2026-11-29 09:28:56 UTC".into(),
+            wall_seconds: 12.0,
+            cpu_seconds: Some(11.5),
+            git_revision: "0ab4330".into(),
+            cpu: "Xeon".into(),
+            isa: Some("avx512".into()),
+            resumed: false,
+        };
+        std::fs::write(dir.join("meta.json"), meta.to_json()).unwrap();
+    }
+
+    #[test]
+    fn an_older_runner_s_resume_is_read_from_the_log() {
+        let dir = tempfile::tempdir().unwrap();
+        schema_2(dir.path());
+        let whole = Meta::of_record(dir.path()).unwrap().unwrap();
+        assert!(!whole.resumed, "no train.log: not resumed");
+        assert_eq!(whole.whole_cpu_seconds(), Some(11.5));
+
+        let log = dir.path().join("train.log");
+        std::fs::write(&log, "epoch 1\n").unwrap();
+        assert!(!Meta::of_record(dir.path()).unwrap().unwrap().resumed);
+        std::fs::write(
+            &log,
+            format!("epoch 1\n{RESUME_MARK} (2026-11-29 09:28:56 UTC)\n"),
+        )
+        .unwrap();
+        let resumed = Meta::of_record(dir.path()).unwrap().unwrap();
+        assert!(resumed.resumed);
+        assert_eq!(
+            resumed.whole_cpu_seconds(),
+            None,
+            "only the last part was timed"
+        );
+    }
+
+    #[test]
+    fn a_record_without_meta_has_none() {
+        let dir = tempfile::tempdir().unwrap();
+        assert!(Meta::of_record(dir.path()).unwrap().is_none());
     }
 }

@@ -54,12 +54,7 @@ impl Run {
             file.display()
         );
         record.check_model(dir)?;
-        let meta = dir.join("meta.json");
-        let meta = if meta.is_file() {
-            Some(Meta::read(&meta)?)
-        } else {
-            None
-        };
+        let meta = Meta::of_record(dir)?;
         Ok(Run { record, test, meta })
     }
 

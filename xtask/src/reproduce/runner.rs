@@ -280,7 +280,8 @@ fn run_one(qmtl: &Path, runs_dir: &Path, job: &Job) -> Result<bool, PathBuf> {
     if resumed {
         let _ = writeln!(
             &log,
-            "reproduce: resuming an interrupted run ({})",
+            "{} ({})",
+            super::meta::RESUME_MARK,
             super::env::now_utc()
         );
     }
