@@ -63,7 +63,7 @@ pub struct Meta {
 }
 
 impl Meta {
-    fn read(path: &Path) -> Result<Meta> {
+    pub fn read(path: &Path) -> Result<Meta> {
         let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
         let meta: Meta = serde_json::from_slice(&bytes)
             .with_context(|| format!("{} is not a whole meta.json", path.display()))?;
@@ -76,29 +76,11 @@ impl Meta {
         Ok(meta)
     }
 
-    /// The `meta.json` of the record in `dir`, if it has one. Runners before
-    /// schema 3 did not note a resumption in it, but wrote [`RESUME_MARK`]
-    /// into the record's `train.log`: for their records the log says whether
-    /// the run was resumed.
-    pub fn of_record(dir: &Path) -> Result<Option<Meta>> {
-        let path = dir.join("meta.json");
-        if !path.is_file() {
-            return Ok(None);
-        }
-        let mut meta = Meta::read(&path)?;
-        if meta.schema < 3 {
-            meta.resumed = log_marks_a_resume(&dir.join("train.log"))?;
-        }
-        Ok(Some(meta))
-    }
-
-    /// The CPU seconds of the whole run: none for a resumed run.
-    pub fn whole_cpu_seconds(&self) -> Option<f64> {
-        if self.resumed {
-            None
-        } else {
-            self.cpu_seconds
-        }
+    /// Whether the run of the record in `dir` went on from a checkpoint:
+    /// `resumed`, or, for runners before schema 3, which did not note it
+    /// here, a line of [`RESUME_MARK`] in the record's `train.log`.
+    pub fn resumed_in(&self, dir: &Path) -> Result<bool> {
+        Ok(self.resumed || (self.schema < 3 && log_marks_a_resume(&dir.join("train.log"))?))
     }
 
     /// Pretty JSON with every object's keys sorted, as the runner always wrote it.
@@ -129,7 +111,7 @@ mod tests {
     use super::*;
 
     /// A schema-2 meta.json as the runner of 0ab4330 wrote it (trimmed key).
-    fn schema_2(dir: &Path) {
+    fn schema_2(dir: &Path) -> Meta {
         let key: Key = serde_json::from_value(serde_json::json!({
             "schema": 1,
             "spec": {"dataset": "ta", "mode": "stl", "heads": 1, "epochs": 2, "seed": 1,
@@ -154,36 +136,33 @@ mod tests {
             resumed: false,
         };
         std::fs::write(dir.join("meta.json"), meta.to_json()).unwrap();
+        Meta::read(&dir.join("meta.json")).unwrap()
     }
 
     #[test]
     fn an_older_runner_s_resume_is_read_from_the_log() {
         let dir = tempfile::tempdir().unwrap();
-        schema_2(dir.path());
-        let whole = Meta::of_record(dir.path()).unwrap().unwrap();
-        assert!(!whole.resumed, "no train.log: not resumed");
-        assert_eq!(whole.whole_cpu_seconds(), Some(11.5));
-
+        let meta = schema_2(dir.path());
+        assert!(!meta.resumed_in(dir.path()).unwrap(), "no train.log");
         let log = dir.path().join("train.log");
         std::fs::write(&log, "epoch 1\n").unwrap();
-        assert!(!Meta::of_record(dir.path()).unwrap().unwrap().resumed);
+        assert!(!meta.resumed_in(dir.path()).unwrap());
         std::fs::write(
             &log,
             format!("epoch 1\n{RESUME_MARK} (2026-11-29 09:28:56 UTC)\n"),
         )
         .unwrap();
-        let resumed = Meta::of_record(dir.path()).unwrap().unwrap();
-        assert!(resumed.resumed);
-        assert_eq!(
-            resumed.whole_cpu_seconds(),
-            None,
-            "only the last part was timed"
-        );
-    }
-
-    #[test]
-    fn a_record_without_meta_has_none() {
-        let dir = tempfile::tempdir().unwrap();
-        assert!(Meta::of_record(dir.path()).unwrap().is_none());
+        assert!(meta.resumed_in(dir.path()).unwrap());
+        // A schema-3 runner notes it in meta.json; its log is not read.
+        let newer = Meta {
+            schema: 3,
+            ..meta.clone()
+        };
+        assert!(!newer.resumed_in(dir.path()).unwrap());
+        let noted = Meta {
+            resumed: true,
+            ..newer
+        };
+        assert!(noted.resumed_in(dir.path()).unwrap());
     }
 }

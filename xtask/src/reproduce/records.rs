@@ -22,6 +22,9 @@ pub struct Run {
     /// `record.test`, which a finished run has.
     pub test: TestScores,
     pub meta: Option<Meta>,
+    /// The run went on from a checkpoint ([`Meta::resumed_in`]): its
+    /// `meta.json` timed the last part only.
+    pub resumed: bool,
 }
 
 impl std::ops::Deref for Run {
@@ -54,8 +57,32 @@ impl Run {
             file.display()
         );
         record.check_model(dir)?;
-        let meta = Meta::of_record(dir)?;
-        Ok(Run { record, test, meta })
+        let meta = dir.join("meta.json");
+        let meta = if meta.is_file() {
+            Some(Meta::read(&meta)?)
+        } else {
+            None
+        };
+        let resumed = match &meta {
+            Some(m) => m.resumed_in(dir)?,
+            None => false,
+        };
+        Ok(Run {
+            record,
+            test,
+            meta,
+            resumed,
+        })
+    }
+
+    /// The CPU seconds of the whole run (none for a resumed run, or without
+    /// a `meta.json`).
+    pub fn whole_cpu_seconds(&self) -> Option<f64> {
+        if self.resumed {
+            None
+        } else {
+            self.meta.as_ref()?.cpu_seconds
+        }
     }
 
     /// The last epoch's dev scores (the model kept is the last epoch's).

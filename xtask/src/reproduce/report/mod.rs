@@ -95,7 +95,7 @@ impl Rep<'_> {
     /// The mean over seeds of the CPU seconds the runner measured for the run of
     /// `spec(seed)` (None if one has no `meta.json` with them).
     pub fn cpu_seconds(&mut self, d: &Dataset, spec: impl Fn(u64) -> RunSpec) -> Option<f64> {
-        let v = self.seeds(d, spec, |r| r.meta.as_ref()?.whole_cpu_seconds())?;
+        let v = self.seeds(d, spec, |r| r.whole_cpu_seconds())?;
         v.into_iter()
             .collect::<Option<Vec<f64>>>()
             .map(|v| mean(&v))

@@ -24,7 +24,7 @@ pub fn index(rep: &mut Rep, jobs: &[Job]) -> Result<Section> {
         };
         let meta = run.as_ref().and_then(|r| r.meta.as_ref());
         let status = if run.is_some() { "finished" } else { "pending" };
-        let cpu_seconds = meta.and_then(|m| m.whole_cpu_seconds());
+        let cpu_seconds = run.as_ref().and_then(|r| r.whole_cpu_seconds());
         if let Some(c) = cpu_seconds {
             cpu += c;
             with_cpu += 1;

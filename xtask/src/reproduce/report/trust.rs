@@ -217,8 +217,8 @@ pub fn section(rep: &mut Rep) -> Result<Section> {
         for d in &ud {
             // CPU seconds and the CPU model: seconds of two models do not compare.
             let c = |rep: &mut Rep, mode| {
-                let meta = load(rep, d, &ctx.noisy(d, mode, 0.0, seed))?.meta?;
-                Some((meta.whole_cpu_seconds()?, meta.cpu))
+                let run = load(rep, d, &ctx.noisy(d, mode, 0.0, seed))?;
+                Some((run.whole_cpu_seconds()?, run.meta?.cpu))
             };
             if let (Some(q), Some(e)) = (c(rep, Mode::Qmtl), c(rep, Mode::Ensemble)) {
                 if q.1 == e.1 {
