@@ -6,8 +6,10 @@
 //!   Q-MTL(k) on one dataset (Tamil-TTB by default) and prints them side by side.
 //! - `reproduce [--profile smoke|quick|paper] ...`: every table and figure of the
 //!   paper on the data present, written to `results/report.md`.
-//! - `speed [NAME] [--rounds R] [--heads K,K...]`: single-thread training speed
-//!   of STL and Q-MTL(k), one epoch, alternating rounds; the cost of heads.
+//! - `speed [NAME...] [--rounds R] [--heads K,K...] [--threads T,T...]`:
+//!   training speed of STL and Q-MTL(k), one epoch, alternating rounds; the
+//!   cost of heads, and of ensembles (`--ensembles`), and the speed-up of
+//!   more threads on one model.
 
 mod compare;
 mod replace;

@@ -51,7 +51,7 @@ fn every_task_reports_option_errors_the_same_way() {
         ),
         (
             &["speed", "--heads", "10,0"][..],
-            "every --heads and --ensembles value must be at least 1",
+            "every --heads, --ensembles and --threads value must be at least 1",
         ),
         (&["speed", "--rounds"][..], "--rounds needs a value; usage:"),
     ] {

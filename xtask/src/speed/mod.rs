@@ -1,6 +1,8 @@
 //! `cargo xtask speed`: the training-speed yardsticks of issue 4 in one
 //! command. Trains STL and Q-MTL(k) for one epoch on one dataset (English-LinES
-//! by default), single-threaded, several rounds in alternation (so a busy
+//! by default), single-threaded unless `--threads T,T...` asks for more (each
+//! configuration on each thread count, with its speed-up over one thread),
+//! several rounds in alternation (so a busy
 //! spell of a shared machine hits every configuration alike), and prints per
 //! configuration the median seconds per epoch and tokens per second, and the
 //! median over rounds of each round's time ratio to STL (with its range):
@@ -22,13 +24,15 @@ use std::process::Command;
 
 pub mod study;
 
-use study::{median, Config, Ratio, Study, Timed};
+use study::{median, Config, Study, Timed};
 
 struct Opts {
     datasets: Vec<String>,
     rounds: usize,
     heads: Vec<usize>,
     ensembles: Vec<usize>,
+    /// `qmtl train --threads` values (each configuration on each).
+    threads: Vec<usize>,
     max_sentences: Option<usize>,
     data_dir: Option<PathBuf>,
     qmtl: Option<PathBuf>,
@@ -39,7 +43,7 @@ struct Opts {
 }
 
 const USAGE: &str = "usage: cargo xtask speed [NAME...] [--rounds R] [--heads K,K...] \
-                     [--ensembles K,K...] [--max-sentences N] [--data-dir DIR] [--qmtl PATH] \
+                     [--ensembles K,K...] [--threads T,T...] [--max-sentences N] [--data-dir DIR] [--qmtl PATH] \
                      [--out DIR] [--record FILE]";
 
 fn parse(args: &[String]) -> Result<Opts> {
@@ -48,6 +52,7 @@ fn parse(args: &[String]) -> Result<Opts> {
         rounds: 5,
         heads: vec![10, 30],
         ensembles: Vec::new(),
+        threads: vec![1],
         max_sentences: None,
         data_dir: None,
         qmtl: None,
@@ -60,6 +65,7 @@ fn parse(args: &[String]) -> Result<Opts> {
             "--rounds" => o.rounds = args.parsed(a)?,
             "--heads" => o.heads = args.parsed_list(a)?,
             "--ensembles" => o.ensembles = args.parsed_list(a)?,
+            "--threads" => o.threads = args.parsed_list(a)?,
             "--max-sentences" => o.max_sentences = Some(args.parsed(a)?),
             "--data-dir" => o.data_dir = Some(args.value(a)?.into()),
             "--qmtl" => o.qmtl = Some(args.value(a)?.into()),
@@ -69,8 +75,13 @@ fn parse(args: &[String]) -> Result<Opts> {
             s => return Err(args.unknown(s)),
         }
     }
-    if o.rounds == 0 || o.heads.contains(&0) || o.ensembles.contains(&0) {
-        bail!("--rounds and every --heads and --ensembles value must be at least 1");
+    if o.rounds == 0
+        || o.heads.contains(&0)
+        || o.ensembles.contains(&0)
+        || o.threads.is_empty()
+        || o.threads.contains(&0)
+    {
+        bail!("--rounds and every --heads, --ensembles and --threads value must be at least 1");
     }
     if o.datasets.is_empty() {
         o.datasets.push("en".into());
@@ -78,11 +89,17 @@ fn parse(args: &[String]) -> Result<Opts> {
     Ok(o)
 }
 
-/// `(mode, k)` of every configuration timed on a dataset: STL first.
-fn configs(o: &Opts) -> Vec<(&'static str, usize)> {
-    std::iter::once(("stl", 1))
-        .chain(o.heads.iter().map(|&k| ("qmtl", k)))
-        .chain(o.ensembles.iter().map(|&k| ("ensemble", k)))
+/// `(mode, k, threads)` of every configuration timed on a dataset: STL
+/// first, every model on the first thread count, then on the next.
+fn configs(o: &Opts) -> Vec<(&'static str, usize, usize)> {
+    o.threads
+        .iter()
+        .flat_map(|&t| {
+            std::iter::once(("stl", 1))
+                .chain(o.heads.iter().map(|&k| ("qmtl", k)))
+                .chain(o.ensembles.iter().map(|&k| ("ensemble", k)))
+                .map(move |(mode, k)| (mode, k, t))
+        })
         .collect()
 }
 
@@ -102,9 +119,10 @@ pub fn run(args: &[String]) -> Result<()> {
             dataset: d.clone(),
             configs: configs
                 .iter()
-                .map(|&(mode, k)| Config {
+                .map(|&(mode, k, threads)| Config {
                     mode: mode.into(),
                     k,
+                    threads,
                     seconds: Vec::new(),
                     tokens_per_second: Vec::new(),
                 })
@@ -125,10 +143,14 @@ pub fn run(args: &[String]) -> Result<()> {
             let t = &mut timed[d];
             let cfg = &mut t.configs[c];
             let label = format!("{} {}", t.dataset, cfg.label());
-            let dir = o.out.join(format!("{}-{}{}", t.dataset, cfg.mode, cfg.k));
+            let dir = o.out.join(format!(
+                "{}-{}{}-t{}",
+                t.dataset, cfg.mode, cfg.k, cfg.threads
+            ));
             let mut cmd = Command::new(&qmtl);
             cmd.args(["train", "--dataset", &t.dataset, "--mode", &cfg.mode])
-                .args(["--epochs", "1", "--threads", "1", "--quiet"]);
+                .args(["--epochs", "1", "--threads", &cfg.threads.to_string()])
+                .arg("--quiet");
             if cfg.mode != "stl" {
                 cmd.args(["--heads", &cfg.k.to_string()]);
             }
@@ -144,7 +166,7 @@ pub fn run(args: &[String]) -> Result<()> {
                 .first()
                 .with_context(|| format!("{}: the record has no epoch", dir.display()))?;
             eprintln!(
-                "round {round}/{}: {label:<22} {:>8.3} s  {:>7.0} tok/s",
+                "round {round}/{}: {label:<32} {:>8.3} s  {:>7.0} tok/s",
                 o.rounds, e.train_seconds, e.tokens_per_second
             );
             cfg.seconds.push(e.train_seconds);
@@ -173,15 +195,24 @@ pub fn run(args: &[String]) -> Result<()> {
 
 fn print_table(t: &Timed, rounds: usize) {
     println!(
-        "\n{}: one epoch, one thread, medians of {rounds} alternating rounds",
+        "\n{}: one epoch, medians of {rounds} alternating rounds; × STL on as many threads",
         t.dataset
     );
     println!(
-        "{:<14} {:>9} {:>9} {:>12} {:>10} {:>13} {:>8}",
-        "", "s/epoch", "tok/s", "s/extra head", "% of STL", "range × STL", "× STL"
+        "{:<28} {:>9} {:>9} {:>12} {:>10} {:>13} {:>8} {:>17}",
+        "",
+        "s/epoch",
+        "tok/s",
+        "s/extra head",
+        "% of STL",
+        "range × STL",
+        "× STL",
+        "speed-up (range)"
     );
-    let stl = &t.configs[0];
     for c in &t.configs {
+        let Some(stl) = t.config("stl", 1, c.threads) else {
+            continue;
+        };
         let seconds = median(c.seconds.clone());
         let tps = median(c.tokens_per_second.clone());
         let per_round = |f: &dyn Fn(f64, f64) -> f64| -> Vec<f64> {
@@ -191,7 +222,7 @@ fn print_table(t: &Timed, rounds: usize) {
                 .map(|(&t, &s)| f(t, s))
                 .collect()
         };
-        let r = Ratio::of(per_round(&|t, s| t / s));
+        let r = c.ratio_to(stl);
         // The price of a head beyond the first: Q-MTL only (Q-MTL(1) is STL's
         // network; an ensemble's members are whole networks).
         let (head, share) = if c.mode == "qmtl" && c.k > 1 {
@@ -206,9 +237,17 @@ fn print_table(t: &Timed, rounds: usize) {
         } else {
             ("-".into(), "-".into())
         };
+        // On several threads: how much faster than the same model on one.
+        let speedup = match (c.threads, t.config(&c.mode, c.k, 1)) {
+            (2.., Some(one)) => {
+                let s = one.ratio_to(c);
+                format!("{:.3} ({:.2}-{:.2})", s.median, s.lo, s.hi)
+            }
+            _ => "-".into(),
+        };
         let range = format!("{:.2}-{:.2}", r.lo, r.hi);
         println!(
-            "{:<14} {seconds:>9.3} {tps:>9.0} {head:>12} {share:>10} {range:>13} {:>8.3}",
+            "{:<28} {seconds:>9.3} {tps:>9.0} {head:>12} {share:>10} {range:>13} {:>8.3} {speedup:>17}",
             c.label(),
             r.median
         );
@@ -232,14 +271,25 @@ mod tests {
         assert_eq!(
             configs(&o),
             [
-                ("stl", 1),
-                ("qmtl", 10),
-                ("qmtl", 30),
-                ("ensemble", 10),
-                ("ensemble", 30)
+                ("stl", 1, 1),
+                ("qmtl", 10, 1),
+                ("qmtl", 30, 1),
+                ("ensemble", 10, 1),
+                ("ensemble", 30, 1)
             ]
         );
         assert_eq!(o.record, Some(PathBuf::from("s.json")));
+        let o = parse(&args("--heads 10 --threads 1,2")).unwrap();
+        assert_eq!(
+            configs(&o),
+            [
+                ("stl", 1, 1),
+                ("qmtl", 10, 1),
+                ("stl", 1, 2),
+                ("qmtl", 10, 2)
+            ]
+        );
+        assert!(parse(&args("--threads 0")).is_err());
         assert_eq!(parse(&args("")).unwrap().datasets, ["en"]);
         assert!(parse(&args("--heads 0")).is_err());
         assert!(parse(&args("--ensembles 0")).is_err());

@@ -9,8 +9,9 @@ use anyhow::{bail, Context, Result};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 
-/// The schema this code writes and reads.
-pub const SCHEMA: u32 = 1;
+/// The schema this code writes and the newest it reads (version 2 added a
+/// configuration's `threads`, absent for one thread).
+pub const SCHEMA: u32 = 2;
 
 /// File name of the study in a results folder.
 pub const FILE: &str = "speed.json";
@@ -46,17 +47,33 @@ pub struct Config {
     /// `stl`, `qmtl` or `ensemble`.
     pub mode: String,
     pub k: usize,
+    /// `qmtl train --threads` (absent: 1).
+    #[serde(default = "one", skip_serializing_if = "is_one")]
+    pub threads: usize,
     /// Training seconds of the epoch (`run.json`'s `train_seconds`), per round.
     pub seconds: Vec<f64>,
     pub tokens_per_second: Vec<f64>,
 }
 
+fn one() -> usize {
+    1
+}
+
+fn is_one(n: &usize) -> bool {
+    *n == 1
+}
+
 impl Config {
+    /// `Q-MTL(10)`, `Q-MTL(10), 2 threads`.
     pub fn label(&self) -> String {
-        match self.mode.as_str() {
+        let model = match self.mode.as_str() {
             "stl" => "STL".into(),
             "qmtl" => format!("Q-MTL({})", self.k),
             m => format!("{m}({})", self.k),
+        };
+        match self.threads {
+            1 => model,
+            t => format!("{model}, {t} threads"),
         }
     }
 }
@@ -95,22 +112,31 @@ impl Ratio {
 }
 
 impl Timed {
-    pub fn config(&self, mode: &str, k: usize) -> Option<&Config> {
-        self.configs.iter().find(|c| c.mode == mode && c.k == k)
+    /// `mode(k)` on `threads` threads.
+    pub fn config(&self, mode: &str, k: usize, threads: usize) -> Option<&Config> {
+        self.configs
+            .iter()
+            .find(|c| c.mode == mode && c.k == k && c.threads == threads)
     }
 
-    /// `mode(k)`'s time over STL's, round by round (runs close in time), as a
-    /// median and range; None when either is missing.
+    /// `mode(k)`'s time over STL's, both on one thread, round by round (runs
+    /// close in time), as a median and range; None when either is missing.
     pub fn ratio_to_stl(&self, mode: &str, k: usize) -> Option<Ratio> {
-        let stl = self.config("stl", 1)?;
-        let c = self.config(mode, k)?;
-        let per_round: Vec<f64> = c
-            .seconds
-            .iter()
-            .zip(&stl.seconds)
-            .map(|(t, s)| t / s)
-            .collect();
-        (!per_round.is_empty()).then(|| Ratio::of(per_round))
+        let stl = self.config("stl", 1, 1)?;
+        Some(self.config(mode, k, 1)?.ratio_to(stl))
+    }
+}
+
+impl Config {
+    /// This configuration's time over `base`'s, round by round.
+    pub fn ratio_to(&self, base: &Config) -> Ratio {
+        Ratio::of(
+            self.seconds
+                .iter()
+                .zip(&base.seconds)
+                .map(|(t, s)| t / s)
+                .collect(),
+        )
     }
 }
 
@@ -128,9 +154,9 @@ impl Study {
         };
         let study: Study = serde_json::from_slice(&bytes)
             .with_context(|| format!("{} is not a speed study", path.display()))?;
-        if study.schema != SCHEMA {
+        if !(1..=SCHEMA).contains(&study.schema) {
             bail!(
-                "{}: speed study schema {}, this build reads {SCHEMA}",
+                "{}: speed study schema {}, this build reads 1 to {SCHEMA}",
                 path.display(),
                 study.schema
             );
@@ -168,6 +194,7 @@ mod tests {
         Config {
             mode: mode.into(),
             k,
+            threads: 1,
             seconds: seconds.to_vec(),
             tokens_per_second: seconds.iter().map(|s| 1000.0 / s).collect(),
         }
@@ -188,6 +215,10 @@ mod tests {
                     config("stl", 1, &[2.0, 1.0, 4.0]),
                     config("qmtl", 10, &[2.2, 1.2, 4.0]),
                     config("ensemble", 10, &[20.0, 11.0, 36.0]),
+                    Config {
+                        threads: 2,
+                        ..config("qmtl", 10, &[1.1, 0.75, 2.5])
+                    },
                 ],
             }],
         }
@@ -211,6 +242,12 @@ mod tests {
         let e = t.ratio_to_stl("ensemble", 10).unwrap();
         assert_eq!((e.median, e.lo, e.hi), (10.0, 9.0, 11.0));
         assert_eq!(t.ratio_to_stl("qmtl", 30), None);
+        // Two threads against one: 2.2/1.1, 1.2/0.75, 4.0/2.5.
+        let two = t.config("qmtl", 10, 2).unwrap();
+        let one = t.config("qmtl", 10, 1).unwrap();
+        let speedup = one.ratio_to(two);
+        assert!((speedup.median - 1.6).abs() < 1e-12, "{speedup:?}");
+        assert_eq!(two.label(), "Q-MTL(10), 2 threads");
         assert!(s.dataset("hu").is_none());
     }
 
@@ -221,6 +258,16 @@ mod tests {
         assert_eq!(Study::load(&path).unwrap(), None);
         study().save(&path).unwrap();
         assert_eq!(Study::load(&path).unwrap(), Some(study()));
+        // One thread is not written; a version-1 study (no threads) reads
+        // as one thread.
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert_eq!(text.matches("\"threads\"").count(), 1, "{text}");
+        let mut old = study();
+        old.schema = 1;
+        old.datasets[0].configs.pop();
+        old.save(&path).unwrap();
+        let back = Study::load(&path).unwrap().unwrap();
+        assert!(back.datasets[0].configs.iter().all(|c| c.threads == 1));
     }
 
     #[test]

@@ -332,14 +332,14 @@ fn study_table(rep: &Rep, study: &Study, ks: &[usize]) -> Result<String> {
     md += &"---|".repeat(configs.len());
     md += "\n";
     for t in &study.datasets {
-        let Some(stl) = t.config("stl", 1) else {
+        let Some(stl) = t.config("stl", 1, 1) else {
             continue;
         };
         let stl_s = median(stl.seconds.clone());
         md += &format!("| {} | {stl_s:.2} |", t.dataset);
         csv += &format!("{},stl,1,{stl_s:.4},1,1,1\n", t.dataset);
         for &(mode, k) in &configs {
-            match (t.config(mode, k), t.ratio_to_stl(mode, k)) {
+            match (t.config(mode, k, 1), t.ratio_to_stl(mode, k)) {
                 (Some(c), Some(r)) => {
                     md += &format!(" {:.2} ({:.2}-{:.2}) |", r.median, r.lo, r.hi);
                     csv += &format!(
@@ -382,6 +382,7 @@ mod tests {
         let config = |mode: &str, k: usize, s: f64| Config {
             mode: mode.into(),
             k,
+            threads: 1,
             seconds: vec![s, 2.0 * s],
             tokens_per_second: vec![1.0, 1.0],
         };
