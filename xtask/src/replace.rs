@@ -18,9 +18,13 @@ pub fn replace(path: &Path, bytes: &[u8]) -> Result<()> {
     let name = path
         .file_name()
         .map_or("file".into(), |n| n.to_string_lossy());
-    let mut tmp = tempfile::Builder::new()
-        .prefix(&format!(".{name}."))
-        .suffix(".tmp")
+    let prefix = format!(".{name}.");
+    let mut b = tempfile::Builder::new();
+    b.prefix(&prefix).suffix(".tmp");
+    // The permissions File::create would give (the umask applies), not 0600.
+    #[cfg(unix)]
+    b.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666));
+    let mut tmp = b
         .tempfile_in(dir)
         .with_context(|| format!("creating a temporary file in {}", dir.display()))?;
     tmp.write_all(bytes)
@@ -56,6 +60,19 @@ mod tests {
             .map(|e| e.unwrap().file_name())
             .collect();
         assert_eq!(names, ["report.md"], "temporaries left behind");
+    }
+
+    /// Readable by others as a file `File::create` made (not tempfile's 0600).
+    #[cfg(unix)]
+    #[test]
+    fn the_file_gets_the_usual_permissions() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let (ours, usual) = (dir.path().join("a.csv"), dir.path().join("b.csv"));
+        replace(&ours, b"x").unwrap();
+        std::fs::write(&usual, b"x").unwrap();
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&ours), mode(&usual));
     }
 
     #[test]

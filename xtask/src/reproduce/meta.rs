@@ -12,7 +12,6 @@
 
 use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
-use std::io::BufRead;
 use std::path::Path;
 
 use super::spec::Key;
@@ -78,9 +77,9 @@ impl Meta {
 
     /// Whether the run of the record in `dir` went on from a checkpoint:
     /// `resumed`, or, for runners before schema 3, which did not note it
-    /// here, a line of [`RESUME_MARK`] in the record's `train.log`.
-    pub fn resumed_in(&self, dir: &Path) -> Result<bool> {
-        Ok(self.resumed || (self.schema < 3 && log_marks_a_resume(&dir.join("train.log"))?))
+    /// here, [`RESUME_MARK`] in the record's `train.log`.
+    pub fn resumed_in(&self, dir: &Path) -> bool {
+        self.resumed || (self.schema < 3 && log_marks_a_resume(&dir.join("train.log")))
     }
 
     /// Pretty JSON with every object's keys sorted, as the runner always wrote it.
@@ -90,20 +89,24 @@ impl Meta {
     }
 }
 
-/// Whether the `train.log` at `path` (absent: no) has a line of [`RESUME_MARK`].
-fn log_marks_a_resume(path: &Path) -> Result<bool> {
-    let file = match std::fs::File::open(path) {
-        Ok(f) => f,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(false),
-        Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
-    };
-    for line in std::io::BufReader::new(file).split(b'\n') {
-        let line = line.with_context(|| format!("reading {}", path.display()))?;
-        if line.starts_with(RESUME_MARK.as_bytes()) {
-            return Ok(true);
+/// Whether the `train.log` at `path` has [`RESUME_MARK`] (also after the
+/// unfinished last line of a killed run). A log that is absent or cannot be
+/// read counts as no: it is only a hint, and a finished record is not thrown
+/// away for it.
+fn log_marks_a_resume(path: &Path) -> bool {
+    let bytes = match std::fs::read(path) {
+        Ok(b) => b,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return false,
+        Err(e) => {
+            eprintln!(
+                "reproduce: warning: reading {}: {e}; taking the run as not resumed",
+                path.display()
+            );
+            return false;
         }
-    }
-    Ok(false)
+    };
+    let mark = RESUME_MARK.as_bytes();
+    bytes.windows(mark.len()).any(|w| w == mark)
 }
 
 #[cfg(test)]
@@ -143,26 +146,31 @@ mod tests {
     fn an_older_runner_s_resume_is_read_from_the_log() {
         let dir = tempfile::tempdir().unwrap();
         let meta = schema_2(dir.path());
-        assert!(!meta.resumed_in(dir.path()).unwrap(), "no train.log");
+        assert!(!meta.resumed_in(dir.path()), "no train.log");
         let log = dir.path().join("train.log");
         std::fs::write(&log, "epoch 1\n").unwrap();
-        assert!(!meta.resumed_in(dir.path()).unwrap());
+        assert!(!meta.resumed_in(dir.path()));
         std::fs::write(
             &log,
-            format!("epoch 1\n{RESUME_MARK} (2026-11-29 09:28:56 UTC)\n"),
+            // After the unfinished last line of the killed run.
+            format!("epoch 1\nepo{RESUME_MARK} (2026-11-29 09:28:56 UTC)\n"),
         )
         .unwrap();
-        assert!(meta.resumed_in(dir.path()).unwrap());
+        assert!(meta.resumed_in(dir.path()));
         // A schema-3 runner notes it in meta.json; its log is not read.
         let newer = Meta {
             schema: 3,
             ..meta.clone()
         };
-        assert!(!newer.resumed_in(dir.path()).unwrap());
+        assert!(!newer.resumed_in(dir.path()));
         let noted = Meta {
             resumed: true,
             ..newer
         };
-        assert!(noted.resumed_in(dir.path()).unwrap());
+        assert!(noted.resumed_in(dir.path()));
+        // A log that cannot be read is no evidence (and no error).
+        std::fs::remove_file(&log).unwrap();
+        std::fs::create_dir(&log).unwrap();
+        assert!(!meta.resumed_in(dir.path()));
     }
 }

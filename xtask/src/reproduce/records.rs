@@ -64,7 +64,7 @@ impl Run {
             None
         };
         let resumed = match &meta {
-            Some(m) => m.resumed_in(dir)?,
+            Some(m) => m.resumed_in(dir),
             None => false,
         };
         Ok(Run {

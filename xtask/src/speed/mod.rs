@@ -26,6 +26,7 @@ pub mod study;
 
 use study::{median, Config, Study, Timed};
 
+#[derive(Debug)]
 struct Opts {
     datasets: Vec<String>,
     rounds: usize,
@@ -82,6 +83,22 @@ fn parse(args: &[String]) -> Result<Opts> {
         || o.threads.contains(&0)
     {
         bail!("--rounds and every --heads, --ensembles and --threads value must be at least 1");
+    }
+    for (name, list) in [
+        ("--heads", &o.heads),
+        ("--ensembles", &o.ensembles),
+        ("--threads", &o.threads),
+    ] {
+        if let Some(v) = list
+            .iter()
+            .enumerate()
+            .find_map(|(i, v)| list[..i].contains(v).then_some(v))
+        {
+            bail!("{name} lists {v} twice");
+        }
+    }
+    if o.record.is_some() && !o.threads.contains(&1) {
+        bail!("--record needs one thread among --threads: the report compares one-thread times");
     }
     if o.datasets.is_empty() {
         o.datasets.push("en".into());
@@ -177,8 +194,10 @@ pub fn run(args: &[String]) -> Result<()> {
         print_table(t, o.rounds);
     }
     if let Some(path) = &o.record {
+        // The oldest schema that holds it, so that older builds read it.
+        let threads = timed.iter().flat_map(|t| &t.configs).any(|c| c.threads > 1);
         let study = Study {
-            schema: study::SCHEMA,
+            schema: if threads { study::SCHEMA } else { 1 },
             date: crate::reproduce::now_utc(),
             qmtl: version,
             cpu: crate::reproduce::cpu_model(),
@@ -290,6 +309,10 @@ mod tests {
             ]
         );
         assert!(parse(&args("--threads 0")).is_err());
+        let e = parse(&args("--threads 1,2,1")).unwrap_err().to_string();
+        assert!(e.contains("--threads lists 1 twice"), "{e}");
+        assert!(parse(&args("--heads 10,10")).is_err());
+        assert!(parse(&args("--threads 2 --record s.json")).is_err());
         assert_eq!(parse(&args("")).unwrap().datasets, ["en"]);
         assert!(parse(&args("--heads 0")).is_err());
         assert!(parse(&args("--ensembles 0")).is_err());

@@ -9,8 +9,9 @@ use anyhow::{bail, Context, Result};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 
-/// The schema this code writes and the newest it reads (version 2 added a
-/// configuration's `threads`, absent for one thread).
+/// The newest schema this code reads and writes (version 2 added a
+/// configuration's `threads`, absent for one thread; a study of one thread
+/// only is written as version 1).
 pub const SCHEMA: u32 = 2;
 
 /// File name of the study in a results folder.
