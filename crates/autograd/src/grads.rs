@@ -18,6 +18,10 @@ pub struct Grads<T> {
     /// Squared norm of a dense gradient taken by [`Grads::note_squared_norm`]
     /// while it was in cache; any later write to the gradient forgets it.
     known: Vec<Option<f64>>,
+    /// The gradient was last written on the helper thread of a two-thread
+    /// step ([`crate::par`]), so its cache lines are on the helper's core:
+    /// the update of that parameter goes to the helper too.
+    on_helper: Vec<bool>,
 }
 
 impl<T: Real> Grads<T> {
@@ -31,6 +35,7 @@ impl<T: Real> Grads<T> {
             rows: Vec::new(),
             row_seen: Vec::new(),
             known: Vec::new(),
+            on_helper: Vec::new(),
         };
         for (_, p) in params.iter() {
             g.bufs.push(vec![T::ZERO; p.value.len()]);
@@ -45,6 +50,7 @@ impl<T: Real> Grads<T> {
             };
             g.row_seen.push(vec![false; seen]);
             g.known.push(None);
+            g.on_helper.push(false);
         }
         g
     }
@@ -99,6 +105,13 @@ impl<T: Real> Grads<T> {
         if self.touched[i] {
             self.known[i] = Some(squared);
         }
+    }
+
+    /// Notes on which thread of a two-thread step dense parameter `id`'s
+    /// gradient was written: [`Grads::apply`] updates it there. A hint for
+    /// speed only: the update is the same bits on either thread.
+    pub(crate) fn set_on_helper(&mut self, id: ParamId, on_helper: bool) {
+        self.on_helper[id.0 as usize] = on_helper;
     }
 
     /// The gradient of row `r` of a table, marked as received.
@@ -180,15 +193,16 @@ impl<T: Real> Grads<T> {
     /// When the calling thread forks on a spinner ([`crate::par`]) the dense
     /// parameters are updated in two halves of equal size at the same time.
     pub(crate) fn apply(&mut self, params: &mut ParamStore<T>, alpha: T) {
-        let mut dense: Vec<(&mut [T], &mut [T])> = params
+        let mut dense: Vec<(&mut [T], &mut [T], bool)> = params
             .values_mut()
             .zip(&mut self.bufs)
             .zip(&mut self.touched)
             .zip(&mut self.known)
-            .filter_map(|(((value, grad), touched), known)| {
+            .zip(&self.on_helper)
+            .filter_map(|((((value, grad), touched), known), &helper)| {
                 std::mem::take(touched).then(|| {
                     *known = None;
-                    (value, grad.as_mut_slice())
+                    (value, grad.as_mut_slice(), helper)
                 })
             })
             .collect();
@@ -199,14 +213,17 @@ impl<T: Real> Grads<T> {
             }
         };
         if crate::par::spinning() && !dense.is_empty() {
-            // Two halves of equal size, the parameter in the middle cut in
-            // two: the update is elementwise (every kernel's `axpy` is one
-            // fused or one plain multiply-add per element, tail included),
-            // so where a buffer is cut changes no bit.
-            let total: usize = dense.iter().map(|(v, _)| v.len()).sum();
+            // Each gradient is updated on the thread that wrote it, as far
+            // as the halves stay equal: the caller's come first, the cut is
+            // at half the elements, the parameter there split in two. The
+            // update is elementwise (every kernel's `axpy` is one
+            // fused or one plain multiply-add per element, tail included), so
+            // which thread updates which element changes no bit.
+            dense.sort_by_key(|&(_, _, helper)| helper);
+            let total: usize = dense.iter().map(|(v, _, _)| v.len()).sum();
             let mut left = total / 2;
             let (mut first, mut second) = (Vec::new(), Vec::new());
-            for (value, grad) in dense.drain(..) {
+            for (value, grad, _) in dense.drain(..) {
                 if left >= value.len() {
                     left -= value.len();
                     first.push((value, grad));
@@ -222,7 +239,9 @@ impl<T: Real> Grads<T> {
             }
             crate::par::join(|| update(&mut first), || update(&mut second));
         } else {
-            update(&mut dense);
+            let mut all: Vec<(&mut [T], &mut [T])> =
+                dense.drain(..).map(|(v, g, _)| (v, g)).collect();
+            update(&mut all);
         }
         drop(dense);
         // Table rows (a few per sentence), after the dense parameters: a row

@@ -264,6 +264,13 @@ impl<T: Real> GradSink<'_, T> {
         }
     }
 
+    /// Notes that parameter `id`'s gradient was written on the helper thread
+    /// of [`crate::par::join`] (its second closure) or not, so that the update
+    /// runs there ([`Grads::apply`]).
+    pub fn set_on_helper(&mut self, id: ParamId, on_helper: bool) {
+        self.grads.set_on_helper(id, on_helper);
+    }
+
     /// Records the squared norm of parameter `id`'s gradient, taken by an op
     /// from a buffer [`GradSink::of_with_params`] handed out.
     pub fn set_squared_norm(&mut self, id: ParamId, squared: f64) {

@@ -161,12 +161,16 @@ pub(in crate::ops) fn backward_bi<T: Real>(
     if let Some(dx) = dx {
         input_grads(params, [(&bwd, dgx_b), (&fwd, dgx_f)], dx);
     }
-    for (id, sq) in idf
+    // The backward direction's gradients were written by the join's second
+    // closure, on the helper thread when there is one.
+    for ((id, sq), helper) in idf
         .into_iter()
         .zip(norms_f)
-        .chain(idb.into_iter().zip(norms_b))
+        .map(|p| (p, false))
+        .chain(idb.into_iter().zip(norms_b).map(|p| (p, true)))
     {
         sink.set_squared_norm(id, sq);
+        sink.set_on_helper(id, helper);
     }
 }
 
