@@ -187,6 +187,23 @@ impl Study {
     }
 }
 
+/// A study "measured" on a made-up machine, for tests here and in the report.
+#[cfg(test)]
+impl Study {
+    pub(crate) fn of_test_machine(rounds: usize, datasets: Vec<Timed>) -> Study {
+        Study {
+            schema: SCHEMA,
+            date: "2026-11-29 07:00:00 UTC".into(),
+            qmtl: "qmtl 0.1.0 (rev abc1234)".into(),
+            cpu: "Test CPU".into(),
+            isa: "avx2".into(),
+            rounds,
+            max_sentences: None,
+            datasets,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -202,15 +219,9 @@ mod tests {
     }
 
     fn study() -> Study {
-        Study {
-            schema: SCHEMA,
-            date: "2026-11-29 07:00:00 UTC".into(),
-            qmtl: "qmtl 0.1.0 (rev abc1234)".into(),
-            cpu: "Test CPU".into(),
-            isa: "avx2".into(),
-            rounds: 3,
-            max_sentences: None,
-            datasets: vec![Timed {
+        Study::of_test_machine(
+            3,
+            vec![Timed {
                 dataset: "ta".into(),
                 configs: vec![
                     config("stl", 1, &[2.0, 1.0, 4.0]),
@@ -222,7 +233,7 @@ mod tests {
                     },
                 ],
             }],
-        }
+        )
     }
 
     #[test]

@@ -364,7 +364,7 @@ fn study_table(rep: &Rep, study: &Study, ks: &[usize]) -> Result<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::speed::study::{Config, Timed, SCHEMA};
+    use crate::speed::study::{Config, Timed};
 
     fn row(name: &str, cpus: [&str; 3]) -> Row {
         Row {
@@ -386,22 +386,15 @@ mod tests {
             seconds: vec![s, 2.0 * s],
             tokens_per_second: vec![1.0, 1.0],
         };
-        Study {
-            schema: SCHEMA,
-            date: "2026-11-29 07:00:00 UTC".into(),
-            qmtl: "qmtl 0.1.0 (rev abc1234)".into(),
-            cpu: "Test CPU".into(),
-            isa: "avx2".into(),
-            rounds: 2,
-            max_sentences: None,
-            datasets: sets
-                .iter()
+        Study::of_test_machine(
+            2,
+            sets.iter()
                 .map(|d| Timed {
                     dataset: d.to_string(),
                     configs: vec![config("stl", 1, 1.0), config("ensemble", 10, 9.0)],
                 })
                 .collect(),
-        }
+        )
     }
 
     #[test]
