@@ -1,7 +1,7 @@
 //! The only network code of the project: an HTTP(S) GET of one file to disk.
 //!
 //! The body goes to a temporary file beside `DEST` (created exclusively, with an
-//! unpredictable name ending in `.part`, so a planted link is never followed) and
+//! unpredictable name ending in `.tmp`, by `corpus::whole_file`, so a planted link is never followed) and
 //! is renamed to `DEST` only when complete, so a failed or interrupted download
 //! never looks like an archive. Connecting times out
 //! after 30 s (a machine without network fails fast with the reason); the transfer
@@ -36,19 +36,8 @@ pub fn download(url: &str, dest: &Path) -> anyhow::Result<()> {
     if let Some(dir) = dest.parent() {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     }
-    let dir = match dest.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
-    let name = dest
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let mut out = tempfile::Builder::new()
-        .prefix(&format!(".{name}."))
-        .suffix(".part")
-        .tempfile_in(dir)
-        .with_context(|| format!("creating a temporary file in {}", dir.display()))?;
+    let mut out = corpus::whole_file::temp_beside(dest)
+        .with_context(|| format!("writing {}", dest.display()))?;
     let part = out.path().to_path_buf();
     let bar = match total {
         Some(n) => ProgressBar::new(n),

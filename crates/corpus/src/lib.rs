@@ -43,6 +43,7 @@ mod stats;
 mod tokenize;
 mod transform;
 mod vocab;
+pub mod whole_file;
 
 pub use embeddings::Embeddings;
 pub use encode::{Encoded, CHAR_WINDOW};

@@ -12,10 +12,11 @@
 //! tag names decide every output as much as the parameters do. Format 1 files
 //! (body checksum only) are still read.
 //!
-//! Files are written to a temporary file created exclusively (`O_EXCL`, an
-//! unpredictable name) in the target's folder, synced, then renamed over the
-//! target: a crash never leaves half a model under the real name, and a link
-//! planted under a guessable temporary name is never followed.
+//! Files are written whole ([`corpus::whole_file`]): to a temporary file created
+//! exclusively (`O_EXCL`, an unpredictable name) in the target's folder, synced,
+//! then renamed over the target. A crash never leaves half a model under the
+//! real name, and a link planted under a guessable temporary name is never
+//! followed.
 
 use crate::config::{Sizes, TaggerConfig};
 use crate::eval::Combine;
@@ -27,7 +28,6 @@ use corpus::Vocab;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::borrow::Cow;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 const MAGIC: &[u8] = b"QMTL-MODEL\n";
@@ -376,33 +376,11 @@ impl ModelFile {
     }
 }
 
-/// Writes `bytes` to `path` through a temporary file and a rename.
-///
-/// The temporary file is created exclusively, with a random name, in `path`'s
-/// folder (so the rename stays on one file system and cannot be redirected by
-/// a planted link); it is removed if anything fails before the rename.
+/// Writes `bytes` to `path` whole, through a temporary file beside it that is
+/// synced and renamed ([`corpus::whole_file`]).
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), ModelFileError> {
-    let io = |source| ModelFileError::Io {
+    corpus::whole_file::write_whole(path, bytes).map_err(|source| ModelFileError::Io {
         path: path.to_path_buf(),
         source,
-    };
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let prefix = format!(".{name}.");
-    let mut b = tempfile::Builder::new();
-    b.prefix(&prefix).suffix(".tmp");
-    // The permissions File::create would give (the umask applies), not 0600.
-    #[cfg(unix)]
-    b.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666));
-    let mut tmp = b.tempfile_in(dir).map_err(io)?;
-    tmp.write_all(bytes).map_err(io)?;
-    tmp.as_file().sync_all().map_err(io)?;
-    tmp.persist(path).map_err(|e| io(e.error))?;
-    Ok(())
+    })
 }

@@ -244,16 +244,7 @@ fn check_all_found(archive: &Path, wanted: &[Wanted], done: &[Unpacked]) -> Resu
 fn write_verified(reader: &mut impl Read, w: &Wanted, archive: &Path) -> Result<Unpacked> {
     let dir = w.dest.parent().expect("destination has a folder");
     std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
-    let file_name = w
-        .dest
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let mut out = tempfile::Builder::new()
-        .prefix(&format!(".{file_name}."))
-        .suffix(".part")
-        .tempfile_in(dir)
-        .map_err(|e| Error::io(dir, e))?;
+    let mut out = crate::whole_file::temp_beside(&w.dest).map_err(|e| Error::io(dir, e))?;
     let tmp = out.path().to_path_buf();
     let mut hasher = Sha256::new();
     let mut buf = vec![0u8; 1 << 16];

@@ -23,20 +23,8 @@ impl Sink {
         let Some(path) = path else {
             return Ok(Sink::Stdout(BufWriter::new(std::io::stdout().lock())));
         };
-        let dir = match path.parent() {
-            Some(d) if !d.as_os_str().is_empty() => d,
-            _ => Path::new("."),
-        };
-        let name = path.file_name().unwrap_or_default().to_string_lossy();
-        let prefix = format!(".{name}.");
-        let mut b = tempfile::Builder::new();
-        b.prefix(&prefix).suffix(".tmp");
-        // The permissions File::create would give (the umask applies), not 0600.
-        #[cfg(unix)]
-        b.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666));
-        let tmp = b
-            .tempfile_in(dir)
-            .with_context(|| format!("creating a temporary file in {}", dir.display()))?;
+        let tmp = corpus::whole_file::temp_beside(path)
+            .with_context(|| format!("writing {}", path.display()))?;
         Ok(Sink::File {
             w: BufWriter::with_capacity(1 << 16, tmp),
             path: path.to_path_buf(),
