@@ -1,7 +1,7 @@
 //! The only network code of the project: an HTTP(S) GET of one file to disk.
 //!
-//! The body goes to a temporary file beside `DEST` (created exclusively, with an
-//! unpredictable name ending in `.tmp`, by `corpus::whole_file`, so a planted link is never followed) and
+//! The body goes to a temporary file beside `DEST` (`corpus::whole_file`: created
+//! exclusively, with an unpredictable name, so a planted link is never followed) and
 //! is renamed to `DEST` only when complete, so a failed or interrupted download
 //! never looks like an archive. Connecting times out
 //! after 30 s (a machine without network fails fast with the reason); the transfer

@@ -215,7 +215,10 @@ mod model_file {
     fn a_planted_link_is_not_followed_and_no_temporary_file_stays() {
         // Issue 12: the writer used `.NAME.tmp-PID`, created with truncation,
         // which followed a link planted under that name. Plant one there (and
-        // for the next few pids); the victim must keep its bytes.
+        // for the next few pids); the victim must keep its bytes. The writer
+        // now picks an unpredictable name and creates it exclusively
+        // (`corpus::whole_file`), so this guards against a return to a
+        // guessable name; it cannot plant under the random one.
         let dir = tempfile::tempdir().unwrap();
         let victim = dir.path().join("victim");
         std::fs::write(&victim, b"precious").unwrap();

@@ -3,7 +3,7 @@
 //! follows the runner's protocol: train into `runs/.tmp-<key>-<host>-<pid>`,
 //! then rename to `runs/<key>`; on failure the log goes to `runs/.failed/`.
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use std::path::Path;
 
 use super::plan::Job;
@@ -45,7 +45,7 @@ pub fn write(file: &Path, qmtl: &Path, runs: &Path, jobs: &[Job]) -> Result<()> 
         text += &line(qmtl, runs, j);
         text.push('\n');
     }
-    std::fs::write(file, text).with_context(|| format!("writing {}", file.display()))
+    crate::replace::replace(file, text.as_bytes())
 }
 
 #[cfg(test)]
