@@ -516,13 +516,7 @@ fn ner_gap(rep: &mut Rep) -> String {
             let Some(p) = paper::table3(&d.name, full) else {
                 continue;
             };
-            let ens = |s| ctx.ner_run(d, Mode::Ensemble, full, s);
-            let ours = [
-                rep.mean(d, ens, |r| r.test.mean_heads()),
-                rep.mean(d, |s| ctx.ner_run(d, Mode::Qmtl, full, s), |r| r.test.avg),
-                rep.mean(d, ens, |r| r.test.avg),
-            ];
-            if let [Some(a), Some(b), Some(c)] = ours {
+            if let [Some(a), Some(b), Some(c)] = super::tables::table3_row(rep, d, full) {
                 g.extend([100.0 * a - p[0], 100.0 * b - p[1], 100.0 * c - p[2]]);
                 n += 1;
             }

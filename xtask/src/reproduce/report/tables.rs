@@ -3,7 +3,7 @@
 
 use anyhow::Result;
 
-use super::super::data::{self, Stats};
+use super::super::data::{self, Dataset, Stats};
 use super::super::paper;
 use super::super::spec::Mode;
 use super::{cell, diff, mean, pct, verdict, Check, Rep, Section};
@@ -171,6 +171,19 @@ pub fn table2(rep: &mut Rep) -> Result<Section> {
     Ok(Section { md, checks })
 }
 
+/// One dataset's row of Table 3 (test F1 as fractions, means over the seeds):
+/// mean STL_j, Q-MTL, ensemble, with all the training data or with the
+/// profile's fraction; None where a run is missing.
+pub fn table3_row(rep: &mut Rep, d: &Dataset, full: bool) -> [Option<f64>; 3] {
+    let ctx = rep.ctx;
+    let ens = |s| ctx.ner_run(d, Mode::Ensemble, full, s);
+    [
+        rep.mean(d, ens, |r| r.test.mean_heads()),
+        rep.mean(d, |s| ctx.ner_run(d, Mode::Qmtl, full, s), |r| r.test.avg),
+        rep.mean(d, ens, |r| r.test.avg),
+    ]
+}
+
 pub fn table3(rep: &mut Rep) -> Result<Section> {
     let mut md = String::from("## Table 3: NER F1, mean STL / Q-MTL / ensemble (test)\n\n");
     let mut csv =
@@ -189,13 +202,7 @@ pub fn table3(rep: &mut Rep) -> Result<Section> {
         );
         let (mut rows, mut complete) = (Vec::new(), Vec::new());
         for d in &datasets {
-            let ctx = rep.ctx;
-            let ens = |s| ctx.ner_run(d, Mode::Ensemble, full, s);
-            let v = [
-                rep.mean(d, ens, |r| r.test.mean_heads()),
-                rep.mean(d, |s| ctx.ner_run(d, Mode::Qmtl, full, s), |r| r.test.avg),
-                rep.mean(d, ens, |r| r.test.avg),
-            ];
+            let v = table3_row(rep, d, full);
             let p = paper::table3(&d.name, full);
             let name = d.name.trim_end_matches("-ner");
             md += &format!("| {name} |");
