@@ -477,7 +477,7 @@ fn embeddings(rep: &mut Rep) -> String {
         "Our dev accuracy (Table 2, mean over the study seeds) minus the paper's, which had \
          polyglot vectors, over {} treebanks: STL {:+.2} points on average ({} {:+.2} to {} \
          {:+.2}), Q-MTL({k}) {:+.2}. {} Q-MTL({k})'s gain over STL: ours {:+.2} points, \
-         the paper's {:+.2} on the same treebanks.\n\n",
+         the paper's {:+.2} on the same treebanks. ",
         stl.len(),
         mean(&d),
         lo.0,
@@ -496,8 +496,6 @@ fn embeddings(rep: &mut Rep) -> String {
         mean(&gain_ours),
         mean(&gain_paper),
     );
-    md.truncate(md.trim_end().len());
-    md.push(' ');
     md += &ner_gap(rep);
     md
 }
@@ -534,10 +532,14 @@ fn ner_gap_text(gaps: [(usize, f64); 2], pc: f64) -> String {
             "On NER it is another matter: our Table 3 test F1 minus the paper's, over STL, \
              Q-MTL and the ensemble, is {full:+.2} points on average with all the training \
              data ({n1} datasets) and {small:+.2} with {pc}% of it ({n2} datasets). The \
-             gap {} where the data is scarcest, which is where pretrained vectors are known to help most: \
-             Table 3's claims, and most of all those at {pc}% of the data, are the ones the \
-             missing vectors can move.\n\n",
-            if small < full { "widens" } else { "does not widen" }
+             gap {} where the data is scarcest, which is where pretrained vectors are \
+             known to help most: Table 3's claims, and most of all those at {pc}% of the \
+             data, are the ones the missing vectors can move.\n\n",
+            if small < full {
+                "widens"
+            } else {
+                "does not widen"
+            }
         ),
         _ => "No NER dataset has all of Table 3's runs yet.\n\n".into(),
     }
