@@ -48,12 +48,14 @@ pub mod whole_file;
 pub use embeddings::Embeddings;
 pub use encode::{Encoded, CHAR_WINDOW};
 pub use error::{Error, Result};
-pub use read::{detect_format, parse_corpus, read_corpus};
+pub use read::{
+    detect_format, parse_corpus, read_corpus, read_raw_conllu, surface_spans, RawSentence,
+};
 pub use registry::{DataRoots, Dataset, Registry, Split, Task};
 pub use score::{is_chunk_tagset, not_iob, score_files, NotIob, Score, Scorer};
 pub use sentence::{Corpus, Format, Sentence};
 pub use stats::Stats;
-pub use tokenize::{TextSentence, Token, Tokenizer};
+pub use tokenize::{Lexicon, TextSentence, Token, Tokenizer};
 pub use transform::{
     hash_key, splitmix64, train_fraction, train_fraction_len, LabelNoise, NoiseMode, WordDropout,
 };

@@ -12,9 +12,17 @@
 //! [`Tokenizer::Whitespace`] is for text that is already tokenized: one sentence per
 //! line, tokens separated by whitespace.
 //!
+//! A [`Lexicon`] (the words a model was trained on) adjusts UAX #29's tokens to the
+//! treebank's conventions, see [`Lexicon`]: "p.m." and "e-mail" are joined when the
+//! treebank writes them as one token, "can't" is cut into "ca" and "n't" when it cuts
+//! them. Joined and cut tokens had no whitespace between them, so the sentence's text
+//! (`# text`) is the same with or without one.
+//!
 //! Every token knows whether whitespace followed it in the text, which is what CoNLL-U
 //! records as `SpaceAfter=No`; [`TextSentence::text`] rebuilds the sentence from its
 //! tokens (runs of whitespace become one space) for the `# text` comment.
+
+use std::collections::{HashSet, VecDeque};
 
 use unicode_segmentation::UnicodeSegmentation;
 
@@ -44,6 +52,8 @@ pub struct Token<'a> {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct TextSentence<'a> {
     tokenizer: Tokenizer,
+    /// Adjusts UAX #29's tokens to a treebank's (Unicode only).
+    lexicon: Option<&'a Lexicon>,
     /// All of the text that was split: whether whitespace follows a token is read
     /// from it, also past the end of the sentence.
     text: &'a str,
@@ -57,13 +67,19 @@ impl<'a> TextSentence<'a> {
     pub fn tokens(&self) -> impl Iterator<Item = Token<'a>> + 'a {
         let (text, start) = (self.text, self.start);
         let s = &text[start..self.end];
-        let runs: Box<dyn Iterator<Item = (usize, &'a str)> + 'a> = match self.tokenizer {
-            Tokenizer::Unicode => Box::new(
-                s.split_word_bound_indices()
-                    .flat_map(move |(i, word)| non_space_runs(word, start + i)),
-            ),
-            Tokenizer::Whitespace => Box::new(non_space_runs(s, start)),
-        };
+        let runs: Box<dyn Iterator<Item = (usize, &'a str)> + 'a> =
+            match (self.tokenizer, self.lexicon) {
+                (Tokenizer::Unicode, lexicon) => {
+                    let runs = s
+                        .split_word_bound_indices()
+                        .flat_map(move |(i, word)| non_space_runs(word, start + i));
+                    match lexicon {
+                        Some(lex) => Box::new(Refine::new(lex, text, runs)),
+                        None => Box::new(runs),
+                    }
+                }
+                (Tokenizer::Whitespace, _) => Box::new(non_space_runs(s, start)),
+            };
         runs.map(move |(at, form)| Token {
             form,
             space_after: text[at + form.len()..]
@@ -99,6 +115,16 @@ impl Tokenizer {
     /// The sentences of `text` (any number of lines), in order, found as they are
     /// asked for. Whitespace-only text gives no sentence.
     pub fn sentences(self, text: &str) -> impl Iterator<Item = TextSentence<'_>> {
+        self.sentences_with(text, None)
+    }
+
+    /// [`Tokenizer::sentences`], the tokens of [`Tokenizer::Unicode`] adjusted to
+    /// `lexicon`'s treebank when there is one (whitespace tokens are kept as they are).
+    pub fn sentences_with<'a>(
+        self,
+        text: &'a str,
+        lexicon: Option<&'a Lexicon>,
+    ) -> impl Iterator<Item = TextSentence<'a>> {
         let ranges: Box<dyn Iterator<Item = (usize, usize)> + '_> = match self {
             Tokenizer::Unicode => Box::new(
                 text.split_sentence_bound_indices()
@@ -113,6 +139,7 @@ impl Tokenizer {
         ranges
             .map(move |(start, end)| TextSentence {
                 tokenizer: self,
+                lexicon,
                 text,
                 start,
                 end,
@@ -123,6 +150,173 @@ impl Tokenizer {
     /// [`Tokenizer::sentences`], collected.
     pub fn split(self, text: &str) -> Vec<TextSentence<'_>> {
         self.sentences(text).collect()
+    }
+}
+
+/// The words a model was trained on, to cut plain text the way its treebank is cut.
+///
+/// UAX #29 knows no language: it cuts "p.m." into "p.m" and ".", "e-mail" into three,
+/// and keeps "can't" whole, whatever the treebank did. A lexicon adjusts its tokens,
+/// learning only from the training words, never from a list:
+///
+/// - **Joining.** Up to [`Lexicon::MAX_JOIN`] consecutive tokens with no whitespace
+///   between them become one when together they are a training word ("p.m.", "Mr.",
+///   "e.g.", "1999." where the treebank writes ordinals so); the longest such run
+///   wins.
+///   Where the treebank writes hyphenated compounds as one token (at least
+///   [`Lexicon::HYPHENATED`] of its words are, like "well-known"), letters and digits
+///   joined by hyphens become one token too, known or not.
+/// - **Cutting clitics.** A token that is not a training word and ends with a short
+///   training word holding an apostrophe (at most four characters: "n't", "'s", "'ll")
+///   is cut before it: "can't" becomes "ca" and "n't", "Anna's" "Anna" and "'s".
+///
+/// A treebank without such words (most languages have no apostrophe clitics) leaves
+/// UAX #29's tokens as they are.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Lexicon {
+    words: HashSet<Box<str>>,
+    /// Short words holding an apostrophe, longest first.
+    clitics: Vec<Box<str>>,
+    /// Whether hyphenated compounds are one token.
+    hyphens: bool,
+}
+
+impl Lexicon {
+    /// The most tokens joined into one.
+    pub const MAX_JOIN: usize = 9;
+    /// How many hyphenated words make a treebank one that joins them.
+    pub const HYPHENATED: usize = 10;
+
+    /// The lexicon of these training words (repeats do not matter).
+    pub fn new<'w>(words: impl IntoIterator<Item = &'w str>) -> Self {
+        let words: HashSet<Box<str>> = words.into_iter().map(Box::from).collect();
+        let mut clitics: Vec<Box<str>> = words
+            .iter()
+            .filter(|w| {
+                let n = w.chars().count();
+                (2..=4).contains(&n) && w.chars().any(is_apostrophe)
+            })
+            .cloned()
+            .collect();
+        // Longest first, then by text, so the choice does not depend on hashing.
+        clitics.sort_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
+        let hyphenated = words.iter().filter(|w| is_compound(w)).count();
+        Lexicon {
+            words,
+            clitics,
+            hyphens: hyphenated >= Self::HYPHENATED,
+        }
+    }
+
+    /// The lexicon of a vocabulary's training words (not those added from an
+    /// embedding file, which follow another tokenization).
+    pub fn of_training(vocab: &crate::Vocab) -> Self {
+        let names = vocab.words.names().iter().enumerate();
+        Self::new(
+            names
+                .filter(|&(id, _)| vocab.word_counts.get(id).is_some_and(|&n| n > 0))
+                .map(|(_, w)| w.as_str()),
+        )
+    }
+
+    /// Whether `w` is a training word.
+    pub fn knows(&self, w: &str) -> bool {
+        self.words.contains(w)
+    }
+
+    /// Whether hyphenated compounds are one token in this treebank.
+    pub fn joins_hyphens(&self) -> bool {
+        self.hyphens
+    }
+
+    /// The clitic that `w` ends with, if `w` is to be cut before it.
+    fn clitic_of(&self, w: &str) -> Option<usize> {
+        if self.knows(w) {
+            return None;
+        }
+        self.clitics.iter().find_map(|c| {
+            let stem = w.strip_suffix(&**c)?;
+            (!stem.is_empty() && !stem.ends_with(is_apostrophe)).then_some(stem.len())
+        })
+    }
+}
+
+fn is_apostrophe(c: char) -> bool {
+    matches!(c, '\'' | '\u{2019}')
+}
+
+/// Letters or digits joined by single hyphens, with at least one hyphen: "e-mail",
+/// "state-of-the-art", "EU-ban".
+fn is_compound(w: &str) -> bool {
+    let mut parts = w.split('-');
+    let all_words = parts
+        .by_ref()
+        .all(|p| !p.is_empty() && p.chars().all(char::is_alphanumeric));
+    all_words && w.contains('-')
+}
+
+/// UAX #29's non-whitespace runs (byte offset in the text, run) adjusted to a
+/// lexicon: joined where they make a training word or a hyphenated compound, cut
+/// before a clitic. Holds at most [`Lexicon::MAX_JOIN`] runs at a time.
+struct Refine<'a, I> {
+    lex: &'a Lexicon,
+    text: &'a str,
+    runs: I,
+    ahead: VecDeque<(usize, &'a str)>,
+}
+
+impl<'a, I: Iterator<Item = (usize, &'a str)>> Refine<'a, I> {
+    fn new(lex: &'a Lexicon, text: &'a str, runs: I) -> Self {
+        Refine {
+            lex,
+            text,
+            runs,
+            ahead: VecDeque::with_capacity(Lexicon::MAX_JOIN),
+        }
+    }
+
+    /// How many of the runs ahead (at least 2) to join into one token, if any: the
+    /// longest touching prefix that is a training word or a hyphenated compound.
+    fn join(&self) -> Option<usize> {
+        let &(start, _) = self.ahead.front()?;
+        let mut best = None;
+        for n in 2..=self.ahead.len() {
+            let (at, run) = self.ahead[n - 1];
+            let (prev_at, prev) = self.ahead[n - 2];
+            if prev_at + prev.len() != at {
+                break;
+            }
+            let joined = &self.text[start..at + run.len()];
+            if self.lex.knows(joined) || (self.lex.hyphens && is_compound(joined)) {
+                best = Some(n);
+            }
+        }
+        best
+    }
+}
+
+impl<'a, I: Iterator<Item = (usize, &'a str)>> Iterator for Refine<'a, I> {
+    type Item = (usize, &'a str);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        while self.ahead.len() < Lexicon::MAX_JOIN {
+            match self.runs.next() {
+                Some(r) => self.ahead.push_back(r),
+                None => break,
+            }
+        }
+        if let Some(n) = self.join() {
+            let (start, _) = self.ahead[0];
+            let (at, run) = self.ahead[n - 1];
+            self.ahead.drain(..n);
+            return Some((start, &self.text[start..at + run.len()]));
+        }
+        let (at, run) = self.ahead.pop_front()?;
+        if let Some(cut) = self.lex.clitic_of(run) {
+            self.ahead.push_front((at + cut, &run[cut..]));
+            return Some((at, &run[..cut]));
+        }
+        Some((at, run))
     }
 }
 
@@ -280,6 +474,149 @@ mod tests {
             );
         }
         assert_eq!(unicode("  \n\t\n"), Vec::<Vec<&str>>::new());
+    }
+
+    /// A lexicon with just enough hyphenated words to join compounds.
+    fn hyphenating() -> Lexicon {
+        let compounds: Vec<String> = (0..Lexicon::HYPHENATED)
+            .map(|i| format!("x{i}-y"))
+            .collect();
+        Lexicon::new(compounds.iter().map(String::as_str))
+    }
+
+    fn with(lex: &Lexicon, text: &str) -> Vec<Vec<String>> {
+        Tokenizer::Unicode
+            .sentences_with(text, Some(lex))
+            .map(|s| s.tokens().map(|t| t.form.to_string()).collect())
+            .collect()
+    }
+
+    #[test]
+    fn a_lexicon_joins_the_training_words_that_uax29_cuts() {
+        let lex = Lexicon::new(["p.m.", "e.g.", "Mr.", "U.S.", "at"]);
+        assert!(!lex.joins_hyphens());
+        assert_eq!(
+            with(&lex, "at 3 p.m. e.g. in the U.S. today"),
+            [["at", "3", "p.m.", "e.g.", "in", "the", "U.S.", "today"]]
+        );
+        // Only tokens that touch: "p.m ." is two tokens however it is written.
+        assert_eq!(with(&lex, "at p.m ."), [["at", "p.m", "."]]);
+        // Joining does not move sentence boundaries (UAX #29 still ends one after
+        // "Mr. " before a capital), nor change the sentence's text.
+        assert_eq!(with(&lex, "Mr. Smith"), [vec!["Mr."], vec!["Smith"]]);
+        let s = Tokenizer::Unicode.split("at 3 p.m. e.g. today");
+        let l = Tokenizer::Unicode.sentences_with("at 3 p.m. e.g. today", Some(&lex));
+        assert_eq!(l.map(|s| s.text()).collect::<Vec<_>>(), [s[0].text()]);
+    }
+
+    #[test]
+    fn hyphenated_compounds_are_joined_where_the_treebank_joins_them() {
+        let text = "a well-known state-of-the-art EU-ban fix - not a - b";
+        let few = Lexicon::new(["well-known"]);
+        assert!(!few.joins_hyphens());
+        assert_eq!(
+            with(&few, text)[0],
+            [
+                "a",
+                "well-known",
+                "state",
+                "-",
+                "of",
+                "-",
+                "the",
+                "-",
+                "art",
+                "EU",
+                "-",
+                "ban",
+                "fix",
+                "-",
+                "not",
+                "a",
+                "-",
+                "b"
+            ]
+        );
+        let many = hyphenating();
+        assert!(many.joins_hyphens());
+        // Joined: letters and digits with hyphens between them and no space;
+        // a hyphen with spaces around stays a token of its own.
+        assert_eq!(
+            with(&many, text)[0],
+            [
+                "a",
+                "well-known",
+                "state-of-the-art",
+                "EU-ban",
+                "fix",
+                "-",
+                "not",
+                "a",
+                "-",
+                "b"
+            ]
+        );
+    }
+
+    #[test]
+    fn clitics_of_the_lexicon_are_cut_off_unknown_words() {
+        let lex = Lexicon::new(["n't", "'s", "\u{2019}s", "'ll", "won't", "I"]);
+        let text = "I can't see Anna's dog, won't you? We'll go. Anna\u{2019}s.";
+        assert_eq!(
+            with(&lex, text),
+            vec![
+                vec!["I", "ca", "n't", "see", "Anna", "'s", "dog", ",", "won't", "you", "?"],
+                vec!["We", "'ll", "go", "."],
+                vec!["Anna", "\u{2019}s", "."],
+            ]
+        );
+        // The parts touch, so the first has no space after it and the text is the same.
+        let s = Tokenizer::Unicode
+            .sentences_with("I can't see", Some(&lex))
+            .next()
+            .unwrap();
+        let tokens: Vec<Token> = s.tokens().collect();
+        assert_eq!(
+            tokens
+                .iter()
+                .map(|t| (t.form, t.space_after))
+                .collect::<Vec<_>>(),
+            [("I", true), ("ca", false), ("n't", true), ("see", true)]
+        );
+        assert_eq!(s.text(), "I can't see");
+        // Nothing is left of a clitic alone, and a word that is only a clitic stays.
+        assert_eq!(with(&lex, "'s n't"), [["'s", "n't"]]);
+    }
+
+    #[test]
+    fn a_lexicon_changes_nothing_else() {
+        // No clitic, no joinable word: exactly UAX #29's tokens, on every script of
+        // the tests above.
+        let lex = Lexicon::new(["dog", "Καλημέρα", "நான்"]);
+        for text in [
+            "The quick brown fox jumps over the lazy dog.",
+            "Mr. Smith can't pay $3.50 or 1,000 e.g. today.",
+            "Καλημέρα! Τι κα\u{301}νεις\u{37e} Καλά. Εσύ;",
+            "நான் வீட்டுக்குப் போனேன். அவள் வந்தாள்.",
+            "我爱北京。你好。",
+        ] {
+            let plain: Vec<Vec<String>> = unicode(text)
+                .into_iter()
+                .map(|s| s.into_iter().map(String::from).collect())
+                .collect();
+            assert_eq!(with(&lex, text), plain, "{text}");
+        }
+        // A long run of touching tokens is read a few at a time: a compound of
+        // 20,000 runs comes out in pieces of at most MAX_JOIN runs, nothing lost.
+        let many = hyphenating();
+        let long = "a-".repeat(10_000);
+        let tokens = &with(&many, &long)[0];
+        assert!(
+            tokens.iter().all(|t| t.len() <= Lexicon::MAX_JOIN),
+            "{:?}",
+            &tokens[..3]
+        );
+        assert_eq!(tokens.concat(), long);
     }
 
     #[test]

@@ -48,6 +48,38 @@ fn conllu_takes_form_and_upos_and_skips_ranges_empty_nodes_and_comments() {
 }
 
 #[test]
+fn conllu_as_raw_text_keeps_the_text_and_the_surface_tokens() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("de.conllu");
+    std::fs::write(&path, CONLLU).unwrap();
+    let raw = corpus::read_raw_conllu(&path).unwrap();
+    let c = read_corpus(&path, None).unwrap();
+    assert_eq!(raw.len(), c.sentences.len());
+    // "Im" stands for "In dem"; the empty node 3.1 is no surface token; the second
+    // sentence has no `# text`.
+    assert_eq!(raw[0].text.as_deref(), Some("Im Haus."));
+    assert_eq!(
+        raw[0].tokens,
+        [("Im".to_string(), 2), ("Haus".into(), 1), (".".into(), 1)]
+    );
+    assert_eq!(raw[0].line, 3);
+    assert_eq!((raw[1].text.as_deref(), raw[1].line), (None, 11));
+    for (r, s) in raw.iter().zip(&c.sentences) {
+        assert_eq!(r.tokens.iter().map(|t| t.1).sum::<usize>(), s.len());
+    }
+    // It is checked as the corpus is: a column file or a broken one is an error.
+    std::fs::write(&path, "Haus NOUN\n").unwrap();
+    assert!(corpus::read_raw_conllu(&path).is_err());
+    std::fs::write(
+        &path,
+        "2-1\tx\t_\t_\t_\t_\t_\t_\t_\t_\n1\tx\t_\tX\t_\t_\t_\t_\t_\t_\n",
+    )
+    .unwrap();
+    let e = corpus::read_raw_conllu(&path).unwrap_err().to_string();
+    assert!(e.contains("de.conllu:1: multiword token `2-1`"), "{e}");
+}
+
+#[test]
 fn columns_take_first_and_last_column_and_split_documents() {
     let text = "-DOCSTART- -DOCSTART- O\nDe Art O\nbank N B-ORG\n-DOCSTART- -DOCSTART- O\nIn Prep O\n\nJa Int O\n";
     let c = parse(text, None).unwrap();

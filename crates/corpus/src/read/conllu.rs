@@ -56,3 +56,98 @@ pub(super) fn parse(text: &str, path: &Path) -> Result<Vec<Sentence>> {
     }
     Ok(builder.finish())
 }
+
+/// One CoNLL-U sentence as its text: what tagging raw text is scored against
+/// (`qmtl eval --raw`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RawSentence {
+    /// The `# text = …` comment, if the sentence has one.
+    pub text: Option<String>,
+    /// Line of the sentence's first token line.
+    pub line: usize,
+    /// The surface tokens in order: FORM, and how many syntactic words it stands
+    /// for (1, or the words of a multiword token such as `3-4`, Greek "στο" for
+    /// "σε" "το"). The counts add up to the sentence's words.
+    pub tokens: Vec<(String, usize)>,
+}
+
+/// The sentences of a CoNLL-U text as [`RawSentence`]s, in the order and with the
+/// sentence boundaries of [`parse`] (which checks the file; call it first).
+pub(super) fn parse_raw(text: &str, path: &Path) -> Result<Vec<RawSentence>> {
+    let mut done = Vec::new();
+    let mut current: Option<RawSentence> = None;
+    let mut comment_text: Option<String> = None;
+    // The last word ID covered by the current multiword token.
+    let mut covered = 0;
+    for (n, line) in lines(text) {
+        if line.is_empty() {
+            done.extend(current.take());
+            covered = 0;
+            continue;
+        }
+        if let Some(c) = line.strip_prefix('#') {
+            if current.is_none() {
+                if let Some((key, value)) = c.split_once('=') {
+                    if key.trim() == "text" {
+                        comment_text = Some(value.strip_prefix(' ').unwrap_or(value).into());
+                    }
+                }
+            }
+            continue;
+        }
+        let mut fields = line.split('\t');
+        let (Some(id), Some(form)) = (fields.next(), fields.next()) else {
+            continue; // parse() reports it
+        };
+        let s = current.get_or_insert_with(|| RawSentence {
+            text: comment_text.take(),
+            line: n,
+            tokens: Vec::new(),
+        });
+        let number = |v: &str| {
+            v.parse::<usize>().map_err(|_| Error::Malformed {
+                path: path.into(),
+                line: n,
+                message: format!("bad CoNLL-U ID `{id}`"),
+            })
+        };
+        match id.split_once(['-', '.']) {
+            Some((a, b)) if id.contains('-') => {
+                let (a, b) = (number(a)?, number(b)?);
+                if b < a {
+                    return Err(Error::Malformed {
+                        path: path.into(),
+                        line: n,
+                        message: format!("multiword token `{id}` ends before it begins"),
+                    });
+                }
+                s.tokens.push((form.into(), b - a + 1));
+                covered = b;
+            }
+            Some(_) => {} // an empty node: no surface token
+            None => {
+                if number(id)? > covered {
+                    s.tokens.push((form.into(), 1));
+                }
+            }
+        }
+    }
+    done.extend(current);
+    Ok(done)
+}
+
+/// The byte spans in `text` of `tokens` (FORM and word count, as in
+/// [`RawSentence::tokens`]), found in order with only whitespace between them;
+/// None when the tokens do not spell the text (a treebank that normalised a form).
+pub fn surface_spans(text: &str, tokens: &[(String, usize)]) -> Option<Vec<(usize, usize)>> {
+    let mut at = 0;
+    let mut spans = Vec::with_capacity(tokens.len());
+    for (form, _) in tokens {
+        let rest = &text[at..];
+        at += rest.len() - rest.trim_start().len();
+        text[at..].starts_with(form.as_str()).then_some(())?;
+        spans.push((at, at + form.len()));
+        at += form.len();
+    }
+    text[at..].trim().is_empty().then_some(spans)
+}

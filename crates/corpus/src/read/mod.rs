@@ -11,6 +11,8 @@
 mod columns;
 mod conllu;
 
+pub use conllu::{surface_spans, RawSentence};
+
 use std::path::Path;
 
 use crate::error::{Error, Result};
@@ -63,6 +65,15 @@ pub fn parse_corpus(bytes: &[u8], path: &Path, format: Option<Format>) -> Result
         format,
         sentences,
     })
+}
+
+/// Reads a CoNLL-U file's sentences as text (`# text`) and surface tokens, after
+/// checking it as [`read_corpus`] does: sentence `i` is the corpus's sentence `i`.
+pub fn read_raw_conllu(path: impl AsRef<Path>) -> Result<Vec<RawSentence>> {
+    let path = path.as_ref();
+    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    parse_corpus(&bytes, path, Some(Format::Conllu))?;
+    conllu::parse_raw(decode(&bytes, path)?, path)
 }
 
 /// Guesses the format from the first line that is neither blank nor a `#` comment:
