@@ -33,6 +33,41 @@ impl From<FormatArg> for corpus::Format {
     }
 }
 
+/// `--tokenize` of `tag` and `eval --raw`: how plain text is cut into sentences and
+/// tokens.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum TokenizeArg {
+    /// Unicode boundaries (UAX #29) adjusted to the tokens the model was trained on.
+    #[default]
+    Model,
+    /// Unicode boundaries (UAX #29) alone.
+    Unicode,
+    /// One sentence per line, tokens at whitespace.
+    Whitespace,
+}
+
+impl TokenizeArg {
+    /// The tokenizer, and the lexicon of `vocab`'s training words when it adjusts
+    /// the Unicode tokens to them.
+    pub fn tokenizer(self, vocab: &corpus::Vocab) -> (corpus::Tokenizer, Option<corpus::Lexicon>) {
+        use corpus::{Lexicon, Tokenizer};
+        match self {
+            TokenizeArg::Model => (Tokenizer::Unicode, Some(Lexicon::of_training(vocab))),
+            TokenizeArg::Unicode => (Tokenizer::Unicode, None),
+            TokenizeArg::Whitespace => (Tokenizer::Whitespace, None),
+        }
+    }
+
+    /// The name on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            TokenizeArg::Model => "model",
+            TokenizeArg::Unicode => "unicode",
+            TokenizeArg::Whitespace => "whitespace",
+        }
+    }
+}
+
 /// Warns on stderr when few of the file's gold tags are tags the model knows
 /// (a POS model scored on NER data scores 0 and nothing else would say why).
 pub fn warn_tag_overlap(vocab: &corpus::Vocab, file: &corpus::Corpus) {

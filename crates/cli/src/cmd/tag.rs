@@ -4,8 +4,11 @@
 //! (the last column is replaced, so the output can go to `qmtl score`), or plain
 //! text, written as CoNLL-U with `# sent_id` and `# text` comments and
 //! `SpaceAfter=No` where no whitespace followed a token. Plain text is cut into
-//! sentences and tokens by the Unicode rules (UAX #29, [`corpus::Tokenizer`]) or,
-//! with `--tokenize whitespace`, one sentence per line at whitespace. Every other
+//! sentences and tokens by the Unicode rules (UAX #29, [`corpus::Tokenizer`]),
+//! adjusted to the model's treebank by its training words ([`corpus::Lexicon`]:
+//! "can't" becomes "ca" "n't" where the treebank cut it so); `--tokenize unicode`
+//! keeps UAX #29's tokens as they are, and `--tokenize whitespace` reads one
+//! sentence per line, tokens at whitespace. Every other
 //! byte of a CoNLL-U or column input is kept, its tokens untouched. `--probs` adds,
 //! as MISC fields of CoNLL-U, the averaged probability of the chosen tag and how
 //! many heads chose it (`QmtlProb=0.9731|QmtlAgree=10/10`).
@@ -22,14 +25,16 @@
 mod input;
 mod output;
 mod tagged;
-mod text;
+pub(crate) mod text;
 
 use std::num::NonZeroUsize;
 use std::path::PathBuf;
 
 use anyhow::{bail, Context, Result};
 use clap::{Args, ValueEnum};
-use corpus::{Format, Tokenizer};
+use corpus::{Format, Lexicon, Tokenizer};
+
+use super::TokenizeArg;
 use models::{predict, Encoded, ModelFile, Prediction};
 use rayon::prelude::*;
 
@@ -52,8 +57,10 @@ pub struct TagArgs {
     #[arg(long, value_enum)]
     format: Option<TagFormat>,
     /// How plain text is cut into sentences and tokens: Unicode word and sentence
-    /// boundaries (default), or one sentence per line split at whitespace. CoNLL-U
-    /// and column input keep their tokens.
+    /// boundaries adjusted to the tokens the model was trained on (default: joins
+    /// "p.m." or "e-mail", cuts "can't" into "ca" "n't" where its treebank does), the
+    /// Unicode boundaries alone, or one sentence per line split at whitespace.
+    /// CoNLL-U and column input keep their tokens.
     #[arg(long, value_enum, value_name = "HOW")]
     tokenize: Option<TokenizeArg>,
     /// Add the averaged probability and the heads' agreement as MISC fields.
@@ -71,16 +78,11 @@ enum TagFormat {
     Text,
 }
 
-#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
-enum TokenizeArg {
-    Unicode,
-    Whitespace,
-}
-
 /// What a block is, and how it is tagged.
 #[derive(Clone, Copy)]
-enum Kind {
-    Text(Tokenizer),
+enum Kind<'l> {
+    /// Plain text, and the model's training words to adjust UAX #29's tokens to.
+    Text(Tokenizer, Option<&'l Lexicon>),
     Tagged(Format),
 }
 
@@ -151,13 +153,11 @@ pub fn run(_g: &Global, a: TagArgs) -> Result<()> {
             Format::Columns => TagFormat::Text,
         },
     };
+    let (tokenizer, lexicon) = a.tokenize.unwrap_or_default().tokenizer(&model.vocab);
     let kind = match format {
         TagFormat::Conllu => Kind::Tagged(Format::Conllu),
         TagFormat::Columns => Kind::Tagged(Format::Columns),
-        TagFormat::Text => Kind::Text(match a.tokenize {
-            Some(TokenizeArg::Whitespace) => Tokenizer::Whitespace,
-            _ => Tokenizer::Unicode,
-        }),
+        TagFormat::Text => Kind::Text(tokenizer, lexicon.as_ref()),
     };
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(a.threads.map_or(0, NonZeroUsize::get))
@@ -167,7 +167,7 @@ pub fn run(_g: &Global, a: TagArgs) -> Result<()> {
     let progress = Progress::new(!sink.is_terminal(), size);
     let mut w = Writer {
         sink,
-        text: matches!(kind, Kind::Text(_)),
+        text: matches!(kind, Kind::Text(..)),
         sentences: 0,
         tokens: 0,
     };
@@ -240,9 +240,9 @@ fn tag_block(
     emit: &mut dyn FnMut(Piece) -> Result<()>,
 ) -> Result<usize> {
     match kind {
-        Kind::Text(tokenizer) => {
+        Kind::Text(tokenizer, lexicon) => {
             let mut tokens = 0;
-            let mut windows = text::windows(tokenizer, &b.text);
+            let mut windows = text::windows(tokenizer, lexicon, &b.text);
             loop {
                 let group: Vec<_> = windows.by_ref().take(predictor.width()).collect();
                 if group.is_empty() {

@@ -9,7 +9,7 @@
 use std::fmt::Write as _;
 
 use anyhow::Result;
-use corpus::{TextSentence, Token, Tokenizer};
+use corpus::{Lexicon, TextSentence, Token, Tokenizer};
 use models::eval::MAX_SEQUENCE;
 use models::{ModelFile, Prediction};
 
@@ -27,9 +27,14 @@ pub struct Window<'a> {
     pub tokens: Vec<Token<'a>>,
 }
 
-/// The windows of every sentence of `text`, in order, made as they are asked for.
-pub fn windows(tokenizer: Tokenizer, text: &str) -> impl Iterator<Item = Window<'_>> {
-    tokenizer.sentences(text).flat_map(|s| {
+/// The windows of every sentence of `text`, in order, made as they are asked for;
+/// UAX #29's tokens adjusted to `lexicon`'s treebank when there is one.
+pub fn windows<'a>(
+    tokenizer: Tokenizer,
+    lexicon: Option<&'a Lexicon>,
+    text: &'a str,
+) -> impl Iterator<Item = Window<'a>> {
+    tokenizer.sentences_with(text, lexicon).flat_map(|s| {
         let mut tokens = s.tokens().peekable();
         let mut first = 0;
         std::iter::from_fn(move || {
