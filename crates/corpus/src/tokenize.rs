@@ -163,26 +163,36 @@ impl Tokenizer {
 ///   between them become one when together they are a training word ("p.m.", "Mr.",
 ///   "e.g.", "1999." where the treebank writes ordinals so); the longest such run
 ///   wins.
-///   Where the treebank writes hyphenated compounds as one token (at least
-///   [`Lexicon::HYPHENATED`] of its words are, like "well-known"), letters and digits
-///   joined by hyphens become one token too, known or not.
+/// - **Compounds.** Where the treebank writes hyphenated compounds as one token (at
+///   least [`Lexicon::HYPHENATED`] of its words are, like "well-known"), words joined
+///   by hyphens (`-`, U+2010, U+2011) with no space become one token, known or not
+///   and however many.
 /// - **Cutting clitics.** A token that is not a training word and ends with a short
-///   training word holding an apostrophe (at most four characters: "n't", "'s", "'ll")
-///   is cut before it: "can't" becomes "ca" and "n't", "Anna's" "Anna" and "'s".
+///   training word holding an apostrophe (at most four characters: "n't", "'s",
+///   "'ll") is cut before it when the clitic begins with the apostrophe or what is
+///   left is a training word: "can't" becomes "ca" and "n't", "Anna's" "Anna" and
+///   "'s", but Turkish "Reuters'ın" is not cut into "Reuter" and "s'ın". A straight
+///   and a curly apostrophe count as one, so "can’t" is cut too.
 ///
-/// A treebank without such words (most languages have no apostrophe clitics) leaves
-/// UAX #29's tokens as they are.
+/// The training words are a treebank's syntactic words, so where it splits a
+/// multiword token (Turkish "DYP'li" is "DYP" and "'li"), the tokenizer cuts the
+/// same way: the model reads the words it was trained on, while the gold surface
+/// token stays whole. A treebank without such words (most languages have no
+/// apostrophe clitics) leaves UAX #29's tokens as they are.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Lexicon {
     words: HashSet<Box<str>>,
-    /// Short words holding an apostrophe, longest first.
-    clitics: Vec<Box<str>>,
+    /// The longest word, in bytes: no longer run of tokens can be one.
+    longest: usize,
+    /// Short words holding an apostrophe, longest first, each also with its other
+    /// apostrophe; with whether it begins with one.
+    clitics: Vec<(Box<str>, bool)>,
     /// Whether hyphenated compounds are one token.
     hyphens: bool,
 }
 
 impl Lexicon {
-    /// The most tokens joined into one.
+    /// The most tokens joined into one training word.
     pub const MAX_JOIN: usize = 9;
     /// How many hyphenated words make a treebank one that joins them.
     pub const HYPHENATED: usize = 10;
@@ -190,18 +200,31 @@ impl Lexicon {
     /// The lexicon of these training words (repeats do not matter).
     pub fn new<'w>(words: impl IntoIterator<Item = &'w str>) -> Self {
         let words: HashSet<Box<str>> = words.into_iter().map(Box::from).collect();
-        let mut clitics: Vec<Box<str>> = words
+        let mut clitics: Vec<(Box<str>, bool)> = words
             .iter()
-            .filter(|w| {
-                let n = w.chars().count();
-                (2..=4).contains(&n) && w.chars().any(is_apostrophe)
+            .filter(|w| (2..=4).contains(&w.chars().count()) && w.contains(is_apostrophe))
+            .flat_map(|w| {
+                let other: String = w
+                    .chars()
+                    .map(|c| match c {
+                        '\'' => '\u{2019}',
+                        '\u{2019}' => '\'',
+                        c => c,
+                    })
+                    .collect();
+                [w.clone(), other.into_boxed_str()]
             })
-            .cloned()
+            .map(|c| {
+                let leading = c.starts_with(is_apostrophe);
+                (c, leading)
+            })
             .collect();
         // Longest first, then by text, so the choice does not depend on hashing.
-        clitics.sort_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
+        clitics.sort_by(|a, b| b.0.len().cmp(&a.0.len()).then_with(|| a.0.cmp(&b.0)));
+        clitics.dedup();
         let hyphenated = words.iter().filter(|w| is_compound(w)).count();
         Lexicon {
+            longest: words.iter().map(|w| w.len()).max().unwrap_or(0),
             words,
             clitics,
             hyphens: hyphenated >= Self::HYPHENATED,
@@ -229,14 +252,17 @@ impl Lexicon {
         self.hyphens
     }
 
-    /// The clitic that `w` ends with, if `w` is to be cut before it.
+    /// Where to cut `w` before a clitic, if anywhere.
     fn clitic_of(&self, w: &str) -> Option<usize> {
-        if self.knows(w) {
+        if self.knows(w) || self.clitics.iter().any(|(c, _)| **c == *w) {
             return None;
         }
-        self.clitics.iter().find_map(|c| {
+        self.clitics.iter().find_map(|(c, leading)| {
             let stem = w.strip_suffix(&**c)?;
-            (!stem.is_empty() && !stem.ends_with(is_apostrophe)).then_some(stem.len())
+            let fits = !stem.is_empty()
+                && !stem.ends_with(is_apostrophe)
+                && (*leading || self.knows(stem));
+            fits.then_some(stem.len())
         })
     }
 }
@@ -245,19 +271,27 @@ fn is_apostrophe(c: char) -> bool {
     matches!(c, '\'' | '\u{2019}')
 }
 
-/// Letters or digits joined by single hyphens, with at least one hyphen: "e-mail",
+fn is_hyphen(c: char) -> bool {
+    matches!(c, '-' | '\u{2010}' | '\u{2011}')
+}
+
+/// A word of a compound: every grapheme begins with a letter or digit (so letters
+/// keep their combining marks: Tamil "வீட்டு", Greek "κα\u{301}").
+fn is_word(w: &str) -> bool {
+    !w.is_empty()
+        && w.graphemes(true)
+            .all(|g| g.chars().next().is_some_and(char::is_alphanumeric))
+}
+
+/// Words joined by single hyphens, with at least one hyphen: "e-mail",
 /// "state-of-the-art", "EU-ban".
 fn is_compound(w: &str) -> bool {
-    let mut parts = w.split('-');
-    let all_words = parts
-        .by_ref()
-        .all(|p| !p.is_empty() && p.chars().all(char::is_alphanumeric));
-    all_words && w.contains('-')
+    w.contains(is_hyphen) && w.split(is_hyphen).all(is_word)
 }
 
 /// UAX #29's non-whitespace runs (byte offset in the text, run) adjusted to a
-/// lexicon: joined where they make a training word or a hyphenated compound, cut
-/// before a clitic. Holds at most [`Lexicon::MAX_JOIN`] runs at a time.
+/// lexicon: hyphenated compounds joined, runs joined into training words, tokens
+/// cut before a clitic. Holds at most [`Lexicon::MAX_JOIN`] runs at a time.
 struct Refine<'a, I> {
     lex: &'a Lexicon,
     text: &'a str,
@@ -275,23 +309,97 @@ impl<'a, I: Iterator<Item = (usize, &'a str)>> Refine<'a, I> {
         }
     }
 
+    /// Reads runs until `n` are ahead (fewer at the end); whether there are `n`.
+    fn fill(&mut self, n: usize) -> bool {
+        while self.ahead.len() < n {
+            match self.runs.next() {
+                Some(r) => self.ahead.push_back(r),
+                None => return false,
+            }
+        }
+        true
+    }
+
+    /// Whether run `i` ahead begins where run `i - 1` ends.
+    fn touches(&self, i: usize) -> bool {
+        let ((prev_at, prev), (at, _)) = (self.ahead[i - 1], self.ahead[i]);
+        prev_at + prev.len() == at
+    }
+
+    /// The end (byte offset) of a hyphenated compound that begins the runs ahead,
+    /// consuming its runs: word, hyphen, word, and as many more hyphens and words
+    /// as touch, however many (two runs are held at a time). The last word may
+    /// carry a clitic ("mother-in-law's"), which [`Refine::cut`] then cuts off.
+    fn compound(&mut self) -> Option<usize> {
+        let is_hyphen_run = |r: &str| r.chars().count() == 1 && r.starts_with(is_hyphen);
+        // Whether a run can follow a hyphen: a word, or (ending the compound) a
+        // word and a clitic.
+        let part = |me: &Self, r: &str| -> Option<bool> {
+            if is_word(r) {
+                return Some(true);
+            }
+            let clitic = me.lex.clitic_of(r)?;
+            is_word(&r[..clitic]).then_some(false)
+        };
+        if !(self.lex.hyphens
+            && self.fill(3)
+            && self.touches(1)
+            && self.touches(2)
+            && is_word(self.ahead[0].1)
+            && is_hyphen_run(self.ahead[1].1))
+        {
+            return None;
+        }
+        let mut more = part(self, self.ahead[2].1)?;
+        let (at, run) = self.ahead[2];
+        let mut end = at + run.len();
+        self.ahead.drain(..3);
+        while more
+            && self.fill(2)
+            && self.ahead[0].0 == end
+            && self.touches(1)
+            && is_hyphen_run(self.ahead[0].1)
+        {
+            let Some(goes_on) = part(self, self.ahead[1].1) else {
+                break;
+            };
+            let (at, run) = self.ahead[1];
+            end = at + run.len();
+            more = goes_on;
+            self.ahead.drain(..2);
+        }
+        Some(end)
+    }
+
     /// How many of the runs ahead (at least 2) to join into one token, if any: the
-    /// longest touching prefix that is a training word or a hyphenated compound.
-    fn join(&self) -> Option<usize> {
+    /// longest touching run of them that is a training word.
+    fn join(&mut self) -> Option<usize> {
+        self.fill(Lexicon::MAX_JOIN);
         let &(start, _) = self.ahead.front()?;
         let mut best = None;
         for n in 2..=self.ahead.len() {
             let (at, run) = self.ahead[n - 1];
-            let (prev_at, prev) = self.ahead[n - 2];
-            if prev_at + prev.len() != at {
+            if !self.touches(n - 1) || at + run.len() - start > self.lex.longest {
                 break;
             }
-            let joined = &self.text[start..at + run.len()];
-            if self.lex.knows(joined) || (self.lex.hyphens && is_compound(joined)) {
+            if self.lex.knows(&self.text[start..at + run.len()]) {
                 best = Some(n);
             }
         }
         best
+    }
+
+    /// The token `text[at..end]`, or its part before a clitic (the clitic is read
+    /// next).
+    fn cut(&mut self, at: usize, end: usize) -> (usize, &'a str) {
+        let token = &self.text[at..end];
+        match self.lex.clitic_of(token) {
+            Some(cut) => {
+                self.ahead.push_front((at + cut, &token[cut..]));
+                (at, &token[..cut])
+            }
+            None => (at, token),
+        }
     }
 }
 
@@ -299,24 +407,18 @@ impl<'a, I: Iterator<Item = (usize, &'a str)>> Iterator for Refine<'a, I> {
     type Item = (usize, &'a str);
 
     fn next(&mut self) -> Option<Self::Item> {
-        while self.ahead.len() < Lexicon::MAX_JOIN {
-            match self.runs.next() {
-                Some(r) => self.ahead.push_back(r),
-                None => break,
-            }
+        self.fill(1);
+        let &(start, _) = self.ahead.front()?;
+        if let Some(end) = self.compound() {
+            return Some(self.cut(start, end));
         }
         if let Some(n) = self.join() {
-            let (start, _) = self.ahead[0];
             let (at, run) = self.ahead[n - 1];
             self.ahead.drain(..n);
             return Some((start, &self.text[start..at + run.len()]));
         }
         let (at, run) = self.ahead.pop_front()?;
-        if let Some(cut) = self.lex.clitic_of(run) {
-            self.ahead.push_front((at + cut, &run[cut..]));
-            return Some((at, &run[..cut]));
-        }
-        Some((at, run))
+        Some(self.cut(at, at + run.len()))
     }
 }
 
@@ -560,7 +662,7 @@ mod tests {
 
     #[test]
     fn clitics_of_the_lexicon_are_cut_off_unknown_words() {
-        let lex = Lexicon::new(["n't", "'s", "\u{2019}s", "'ll", "won't", "I"]);
+        let lex = Lexicon::new(["ca", "n't", "'s", "\u{2019}s", "'ll", "won't", "I"]);
         let text = "I can't see Anna's dog, won't you? We'll go. Anna\u{2019}s.";
         assert_eq!(
             with(&lex, text),
@@ -584,8 +686,51 @@ mod tests {
             [("I", true), ("ca", false), ("n't", true), ("see", true)]
         );
         assert_eq!(s.text(), "I can't see");
+        // "n't" begins with no apostrophe: "can't" is cut only where "ca" is a
+        // training word.
+        let no_ca = Lexicon::new(["n't"]);
+        assert_eq!(with(&no_ca, "can't"), [["can't"]]);
         // Nothing is left of a clitic alone, and a word that is only a clitic stays.
         assert_eq!(with(&lex, "'s n't"), [["'s", "n't"]]);
+    }
+
+    #[test]
+    fn clitics_are_cut_where_the_treebank_would_cut_them() {
+        // Turkish: "s'ın" does not begin with the apostrophe and "Reuter" is no
+        // training word, so "Reuters'ın" is cut before "'ın"; "DYP'li" as the
+        // treebank's syntactic words "DYP" "'li".
+        let tr = Lexicon::new(["s'ın", "'ın", "'li", "8'i"]);
+        assert_eq!(
+            with(&tr, "Reuters'ın DYP'li 8'i")[0],
+            ["Reuters", "'ın", "DYP", "'li", "8'i"]
+        );
+        // A curly apostrophe is cut like a straight one (and the reverse); a
+        // clitic alone, in either spelling, is never cut further.
+        let en = Lexicon::new(["ca", "n't", "'t", "\u{2019}s"]);
+        assert_eq!(
+            with(&en, "can\u{2019}t Anna's n\u{2019}t")[0],
+            ["ca", "n\u{2019}t", "Anna", "'s", "n\u{2019}t"]
+        );
+    }
+
+    #[test]
+    fn compounds_keep_combining_marks_other_hyphens_and_their_clitics() {
+        let lex = Lexicon::new(["'s", "x0-y", "x1-y", "x2-y", "x3-y", "x4-y"]);
+        let mut words: Vec<&str> = lex.words.iter().map(|w| &**w).collect();
+        // Tamil words are letters with vowel signs and viramas (combining marks).
+        words.extend(["வீட்டு-க்கு", "அவள்-தான்", "நான்-தான்", "இந்த-வீடு", "x5-y"]);
+        let lex = Lexicon::new(words);
+        assert!(lex.joins_hyphens());
+        let text = "κα\u{301}-νεις mother-in-law's a\u{2010}b\u{2011}c";
+        assert_eq!(
+            with(&lex, text)[0],
+            [
+                "κα\u{301}-νεις",
+                "mother-in-law",
+                "'s",
+                "a\u{2010}b\u{2011}c"
+            ]
+        );
     }
 
     #[test]
@@ -606,17 +751,13 @@ mod tests {
                 .collect();
             assert_eq!(with(&lex, text), plain, "{text}");
         }
-        // A long run of touching tokens is read a few at a time: a compound of
-        // 20,000 runs comes out in pieces of at most MAX_JOIN runs, nothing lost.
-        let many = hyphenating();
+        // A compound of 20,000 runs is read two runs at a time and comes out
+        // whole, its trailing hyphen apart.
         let long = "a-".repeat(10_000);
-        let tokens = &with(&many, &long)[0];
-        assert!(
-            tokens.iter().all(|t| t.len() <= Lexicon::MAX_JOIN),
-            "{:?}",
-            &tokens[..3]
+        assert_eq!(
+            with(&hyphenating(), &long),
+            [[&long[..long.len() - 1], "-"]]
         );
-        assert_eq!(tokens.concat(), long);
     }
 
     #[test]

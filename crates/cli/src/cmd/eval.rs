@@ -244,7 +244,8 @@ fn score_raw(
             for (span, (_, n)) in spans.iter().zip(&r.tokens) {
                 if let Some(&tag) = found.get(span) {
                     score.matched += 1;
-                    if *n == 1 && vocab.tags.name(tag) == s.tags[word] {
+                    let gold = s.tags.get(word).map(String::as_str);
+                    if *n == 1 && Some(vocab.tags.name(tag)) == gold {
                         score.right += 1;
                     }
                 }

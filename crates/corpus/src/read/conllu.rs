@@ -72,68 +72,66 @@ pub struct RawSentence {
 }
 
 /// The sentences of a CoNLL-U text as [`RawSentence`]s, in the order and with the
-/// sentence boundaries of [`parse`] (which checks the file; call it first).
-pub(super) fn parse_raw(text: &str, path: &Path) -> Result<Vec<RawSentence>> {
+/// sentence boundaries of [`parse`], which checks the file first (call it first).
+/// A multiword token stands for the word lines that follow it within its range
+/// (as many as there are, whatever the range says); a block without word lines
+/// (only empty nodes or ranges) is no sentence, as for [`parse`].
+pub(super) fn parse_raw(text: &str) -> Vec<RawSentence> {
     let mut done = Vec::new();
     let mut current: Option<RawSentence> = None;
     let mut comment_text: Option<String> = None;
-    // The last word ID covered by the current multiword token.
-    let mut covered = 0;
+    // Whether the block has a word line, and the last word ID the current
+    // multiword token covers (None outside one).
+    let mut words = false;
+    let mut covered: Option<u128> = None;
+    let id_number = |v: &str| v.parse::<u128>().unwrap_or(u128::MAX);
     for (n, line) in lines(text) {
         if line.is_empty() {
-            done.extend(current.take());
-            covered = 0;
+            if words {
+                done.extend(current.take());
+            }
+            (current, comment_text, words, covered) = (None, None, false, None);
             continue;
         }
         if let Some(c) = line.strip_prefix('#') {
-            if current.is_none() {
-                if let Some((key, value)) = c.split_once('=') {
-                    if key.trim() == "text" {
-                        comment_text = Some(value.strip_prefix(' ').unwrap_or(value).into());
-                    }
+            if let Some((key, value)) = c.split_once('=') {
+                if current.is_none() && key.trim() == "text" {
+                    comment_text = Some(value.strip_prefix(' ').unwrap_or(value).into());
                 }
             }
             continue;
         }
         let mut fields = line.split('\t');
         let (Some(id), Some(form)) = (fields.next(), fields.next()) else {
-            continue; // parse() reports it
+            continue;
         };
         let s = current.get_or_insert_with(|| RawSentence {
             text: comment_text.take(),
             line: n,
             tokens: Vec::new(),
         });
-        let number = |v: &str| {
-            v.parse::<usize>().map_err(|_| Error::Malformed {
-                path: path.into(),
-                line: n,
-                message: format!("bad CoNLL-U ID `{id}`"),
-            })
-        };
         match id.split_once(['-', '.']) {
-            Some((a, b)) if id.contains('-') => {
-                let (a, b) = (number(a)?, number(b)?);
-                if b < a {
-                    return Err(Error::Malformed {
-                        path: path.into(),
-                        line: n,
-                        message: format!("multiword token `{id}` ends before it begins"),
-                    });
-                }
-                s.tokens.push((form.into(), b - a + 1));
-                covered = b;
+            Some((_, last)) if id.contains('-') && !form.is_empty() => {
+                s.tokens.push((form.into(), 0));
+                covered = Some(id_number(last));
             }
-            Some(_) => {} // an empty node: no surface token
+            Some(_) => {} // an empty node, or a range without a form
             None => {
-                if number(id)? > covered {
-                    s.tokens.push((form.into(), 1));
+                words = true;
+                match (covered, s.tokens.last_mut()) {
+                    (Some(last), Some((_, count))) if id_number(id) <= last => *count += 1,
+                    _ => {
+                        covered = None;
+                        s.tokens.push((form.into(), 1));
+                    }
                 }
             }
         }
     }
-    done.extend(current);
-    Ok(done)
+    if words {
+        done.extend(current);
+    }
+    done
 }
 
 /// The byte spans in `text` of `tokens` (FORM and word count, as in

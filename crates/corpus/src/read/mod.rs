@@ -73,7 +73,7 @@ pub fn read_raw_conllu(path: impl AsRef<Path>) -> Result<Vec<RawSentence>> {
     let path = path.as_ref();
     let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
     parse_corpus(&bytes, path, Some(Format::Conllu))?;
-    conllu::parse_raw(decode(&bytes, path)?, path)
+    Ok(conllu::parse_raw(decode(&bytes, path)?))
 }
 
 /// Guesses the format from the first line that is neither blank nor a `#` comment:
