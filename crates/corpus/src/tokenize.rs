@@ -15,8 +15,9 @@
 //! A [`Lexicon`] (the words a model was trained on) adjusts UAX #29's tokens to the
 //! treebank's conventions, see [`Lexicon`]: "p.m." and "e-mail" are joined when the
 //! treebank writes them as one token, "can't" is cut into "ca" and "n't" when it cuts
-//! them. Joined and cut tokens had no whitespace between them, so the sentence's text
-//! (`# text`) is the same with or without one.
+//! them; a sentence does not end after one of its abbreviations ("Dr. Smith") or at
+//! a stop with a letter right after it ("a?b=1"). Joined and cut tokens had no
+//! whitespace between them, so the text (`# text`) is the same with or without one.
 //!
 //! Every token knows whether whitespace followed it in the text, which is what CoNLL-U
 //! records as `SpaceAfter=No`; [`TextSentence::text`] rebuilds the sentence from its
@@ -126,10 +127,20 @@ impl Tokenizer {
         lexicon: Option<&'a Lexicon>,
     ) -> impl Iterator<Item = TextSentence<'a>> {
         let ranges: Box<dyn Iterator<Item = (usize, usize)> + '_> = match self {
-            Tokenizer::Unicode => Box::new(
-                text.split_sentence_bound_indices()
-                    .map(|(start, s)| (start, start + s.len())),
-            ),
+            Tokenizer::Unicode => {
+                let uax = text
+                    .split_sentence_bound_indices()
+                    .map(|(start, s)| (start, start + s.len()));
+                match lexicon {
+                    // A sentence does not end after a training abbreviation.
+                    Some(lex) => Box::new(JoinAbbreviations {
+                        lex,
+                        text,
+                        ranges: uax.peekable(),
+                    }),
+                    None => Box::new(uax),
+                }
+            }
             Tokenizer::Whitespace => Box::new(text.split_inclusive('\n').scan(0, |at, line| {
                 let start = *at;
                 *at += line.len();
@@ -173,6 +184,11 @@ impl Tokenizer {
 ///   left is a training word: "can't" becomes "ca" and "n't", "Anna's" "Anna" and
 ///   "'s", but Turkish "Reuters'ın" is not cut into "Reuter" and "s'ın". A straight
 ///   and a curly apostrophe count as one, so "can’t" is cut too.
+///
+/// - **Sentences.** A sentence does not end after a training word of one or two
+///   letters and a full stop ("Dr.", Greek "κ."), nor at an ASCII `.`, `?` or `!`
+///   followed by a letter or digit with no space (Tamil initials "ஐ.பி.எல்.", a web
+///   address's "?b=1"); a line break still ends one.
 ///
 /// The training words are a treebank's syntactic words, so where it splits a
 /// multiword token (Turkish "DYP'li" is "DYP" and "'li"), the tokenizer cuts the
@@ -264,6 +280,72 @@ impl Lexicon {
                 && (*leading || self.knows(stem));
             fits.then_some(stem.len())
         })
+    }
+}
+
+impl Lexicon {
+    /// Whether `text` (a sentence by UAX #29, whitespace included) ends with a
+    /// training abbreviation: a word of one or two letters and a full stop that the
+    /// treebank writes as one token ("Dr.", Greek "κ.", Hungarian "dr.", Tamil
+    /// "ரூ."), after which UAX #29 ends a sentence before a capital ("Dr. Rózsa")
+    /// where the treebank does not. Longer ones ("etc.") and numbers ("1999.") end
+    /// sentences as often as not, and keep UAX #29's boundary; so does a line break.
+    fn ends_with_abbreviation(&self, text: &str) -> bool {
+        if text.ends_with(['\n', '\r', '\u{85}', '\u{2028}', '\u{2029}']) {
+            return false;
+        }
+        let text = text.trim_end();
+        let Some(stem) = text.strip_suffix('.') else {
+            return false;
+        };
+        // The last one or two letters (graphemes) before the stop, preceded by
+        // something that is no letter or digit.
+        let letters: Vec<&str> = stem.graphemes(true).rev().take(3).collect();
+        let is_letter = |g: &&str| g.chars().next().is_some_and(char::is_alphabetic);
+        (1..=2).any(|n| {
+            letters.len() >= n
+                && letters[..n].iter().all(is_letter)
+                && letters
+                    .get(n)
+                    .is_none_or(|g| !g.chars().next().is_some_and(char::is_alphanumeric))
+                && {
+                    let word_len: usize = letters[..n].iter().map(|g| g.len()).sum::<usize>() + 1;
+                    self.knows(&text[text.len() - word_len..])
+                }
+        })
+    }
+}
+
+/// Whether UAX #29 ended `sentence` inside a run of letters and stops: after an
+/// ASCII `.`, `?` or `!` that the next sentence's letter or digit follows with no
+/// space ("ஐ.பி.எல்.", whose Tamil letters are no capitals to UAX #29; "a?b=1" in
+/// a web address). Ideographic stops ("。") keep their boundary.
+fn inside_a_token(sentence: &str, rest: &str) -> bool {
+    sentence.ends_with(['.', '?', '!']) && rest.chars().next().is_some_and(char::is_alphanumeric)
+}
+
+/// UAX #29's sentences, each joined with the next while it ends with a training
+/// abbreviation ([`Lexicon::ends_with_abbreviation`]).
+struct JoinAbbreviations<'a, I: Iterator<Item = (usize, usize)>> {
+    lex: &'a Lexicon,
+    text: &'a str,
+    ranges: std::iter::Peekable<I>,
+}
+
+impl<I: Iterator<Item = (usize, usize)>> Iterator for JoinAbbreviations<'_, I> {
+    type Item = (usize, usize);
+
+    fn next(&mut self) -> Option<(usize, usize)> {
+        let (start, mut end) = self.ranges.next()?;
+        while self.lex.ends_with_abbreviation(&self.text[start..end])
+            || inside_a_token(&self.text[start..end], &self.text[end..])
+        {
+            match self.ranges.next() {
+                Some((_, next_end)) => end = next_end,
+                None => break,
+            }
+        }
+        Some((start, end))
     }
 }
 
@@ -603,12 +685,53 @@ mod tests {
         );
         // Only tokens that touch: "p.m ." is two tokens however it is written.
         assert_eq!(with(&lex, "at p.m ."), [["at", "p.m", "."]]);
-        // Joining does not move sentence boundaries (UAX #29 still ends one after
-        // "Mr. " before a capital), nor change the sentence's text.
-        assert_eq!(with(&lex, "Mr. Smith"), [vec!["Mr."], vec!["Smith"]]);
         let s = Tokenizer::Unicode.split("at 3 p.m. e.g. today");
         let l = Tokenizer::Unicode.sentences_with("at 3 p.m. e.g. today", Some(&lex));
         assert_eq!(l.map(|s| s.text()).collect::<Vec<_>>(), [s[0].text()]);
+    }
+
+    #[test]
+    fn a_sentence_goes_on_after_a_training_abbreviation_and_inside_a_token() {
+        let lex = Lexicon::new(["Mr.", "κ.", "etc.", "1999.", "ரூ."]);
+        // UAX #29 ends a sentence after "Mr. " before a capital; the treebank's
+        // "Mr." says it does not end there.
+        assert_eq!(
+            unicode("Mr. Smith came."),
+            [vec!["Mr", "."], vec!["Smith", "came", "."]]
+        );
+        assert_eq!(
+            with(&lex, "Mr. Smith came."),
+            [["Mr.", "Smith", "came", "."]]
+        );
+        assert_eq!(
+            with(&lex, "Ο κ. Watson είπε."),
+            [["Ο", "κ.", "Watson", "είπε", "."]]
+        );
+        assert_eq!(with(&lex, "ரூ. 470 கோடி."), [["ரூ.", "470", "கோடி", "."]]);
+        // Not after longer abbreviations or numbers, which end sentences as often,
+        // nor after an unknown one, nor across a line break.
+        assert_eq!(with(&lex, "Books etc. The end.").len(), 2);
+        assert_eq!(with(&lex, "In 1999. The end.").len(), 2);
+        assert_eq!(with(&lex, "Dr. Smith came.").len(), 2);
+        assert_eq!(with(&lex, "Mr.\nSmith came.").len(), 2);
+        // A stop with a letter right after it is inside a token: Tamil initials
+        // (no capitals to UAX #29), a web address.
+        let text = "ஐ.பி.எல். அமைப்பு. Visit a.com/x?b=1 now.";
+        assert_eq!(unicode(text).len(), 6);
+        assert_eq!(
+            with(&lex, text),
+            [
+                vec!["ஐ.பி.எல்", "."],
+                vec!["அமைப்பு", "."],
+                vec!["Visit", "a.com", "/", "x", "?", "b", "=", "1", "now", "."]
+            ]
+        );
+        // The sentences' text is the text, whatever joined them.
+        let joined: Vec<String> = Tokenizer::Unicode
+            .sentences_with("Mr. Smith came.", Some(&lex))
+            .map(|s| s.text())
+            .collect();
+        assert_eq!(joined, ["Mr. Smith came."]);
     }
 
     #[test]
