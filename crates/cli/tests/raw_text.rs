@@ -160,7 +160,7 @@ fn eval_raw_scores_the_tokens_found_and_the_words_tagged() {
 }
 
 #[test]
-fn the_words_of_a_multiword_token_are_never_found() {
+fn multiword_tokens_are_found_but_their_words_never_tagged_right() {
     let s = Setup::new();
     // "Kaxlo" for "ka" "lox": one surface token, found, but the tagger reads
     // surface tokens, so its two words cannot be tagged right.
@@ -180,8 +180,10 @@ fn the_words_of_a_multiword_token_are_never_found() {
          4\td\t_\tNOUN\t_\t_\t0\t_\t_\t_\n\n",
     );
     let r = &s.eval_raw("test.conllu", &[])["raw"];
-    // The second sentence's token does not spell its text: left out. (A range
-    // that claims more words than follow it once made this command panic.)
+    // The second sentence's token does not spell its text: left out. The third's
+    // range "1-3" claims three words but one follows it: "abc" stands for that
+    // one, "a", and is scored as a word of its own (such a range once made this
+    // command panic). At most the 4 words outside "Kaxlo" can be right.
     assert_eq!(counts(r, ["sentences", "left_out"]), [2, 1]);
     assert_eq!(counts(r, ["words", "gold_tokens"]), [6, 5]);
     assert_eq!(counts(r, ["found_tokens", "matched_tokens"]), [5, 5]);

@@ -16,7 +16,7 @@
 //! treebank's conventions, see [`Lexicon`]: "p.m." and "e-mail" are joined when the
 //! treebank writes them as one token, "can't" is cut into "ca" and "n't" when it cuts
 //! them; a sentence does not end after one of its abbreviations ("Dr. Smith") or at
-//! a stop with a letter right after it ("a?b=1"). Joined and cut tokens had no
+//! a full stop between two letters ("ஐ.பி.எல்."). Joined and cut tokens had no
 //! whitespace between them, so the text (`# text`) is the same with or without one.
 //!
 //! Every token knows whether whitespace followed it in the text, which is what CoNLL-U
@@ -136,7 +136,7 @@ impl Tokenizer {
                     Some(lex) => Box::new(JoinAbbreviations {
                         lex,
                         text,
-                        ranges: uax.peekable(),
+                        ranges: uax,
                     }),
                     None => Box::new(uax),
                 }
@@ -186,9 +186,9 @@ impl Tokenizer {
 ///   and a curly apostrophe count as one, so "can’t" is cut too.
 ///
 /// - **Sentences.** A sentence does not end after a training word of one or two
-///   letters and a full stop ("Dr.", Greek "κ."), nor at an ASCII `.`, `?` or `!`
-///   followed by a letter or digit with no space (Tamil initials "ஐ.பி.எல்.", a web
-///   address's "?b=1"); a line break still ends one.
+///   letters and a full stop ("Dr.", Greek "κ."; not a Roman numeral, "II."), nor at
+///   a full stop between two letters with no space (Tamil initials "ஐ.பி.எல்.")
+///   where some training word has one; a line break still ends one.
 ///
 /// The training words are a treebank's syntactic words, so where it splits a
 /// multiword token (Turkish "DYP'li" is "DYP" and "'li"), the tokenizer cuts the
@@ -205,6 +205,8 @@ pub struct Lexicon {
     clitics: Vec<(Box<str>, bool)>,
     /// Whether hyphenated compounds are one token.
     hyphens: bool,
+    /// Whether some word holds a letter, a full stop and a letter ("e.g.").
+    dotted: bool,
 }
 
 impl Lexicon {
@@ -239,7 +241,13 @@ impl Lexicon {
         clitics.sort_by(|a, b| b.0.len().cmp(&a.0.len()).then_with(|| a.0.cmp(&b.0)));
         clitics.dedup();
         let hyphenated = words.iter().filter(|w| is_compound(w)).count();
+        let dotted = words.iter().any(|w| {
+            let c: Vec<char> = w.chars().collect();
+            c.windows(3)
+                .any(|t| t[1] == '.' && t[0].is_alphabetic() && t[2].is_alphabetic())
+        });
         Lexicon {
+            dotted,
             longest: words.iter().map(|w| w.len()).max().unwrap_or(0),
             words,
             clitics,
@@ -298,30 +306,46 @@ impl Lexicon {
         let Some(stem) = text.strip_suffix('.') else {
             return false;
         };
-        // The last one or two letters (graphemes) before the stop, preceded by
-        // something that is no letter or digit.
+        // The last one or two letters (graphemes) before the stop, after a space
+        // or at the start: not the end of "U.S." or "mid-B.", nor a Roman numeral
+        // of two letters ("II.", an ordinal).
         let letters: Vec<&str> = stem.graphemes(true).rev().take(3).collect();
         let is_letter = |g: &&str| g.chars().next().is_some_and(char::is_alphabetic);
+        let roman =
+            |w: &[&str]| w.len() > 1 && w.iter().all(|g| g.len() == 1 && "IVXLCDM".contains(*g));
         (1..=2).any(|n| {
             letters.len() >= n
                 && letters[..n].iter().all(is_letter)
                 && letters
                     .get(n)
-                    .is_none_or(|g| !g.chars().next().is_some_and(char::is_alphanumeric))
+                    .is_none_or(|g| g.chars().all(char::is_whitespace))
+                && !roman(&letters[..n])
                 && {
                     let word_len: usize = letters[..n].iter().map(|g| g.len()).sum::<usize>() + 1;
                     self.knows(&text[text.len() - word_len..])
                 }
         })
     }
+
+    /// Whether UAX #29 ended `sentence` inside a token: at an ASCII full stop
+    /// between two letters with no space ("ஐ.|பி.எல்.": Tamil letters are no
+    /// capitals to UAX #29), where the treebank writes such tokens (some training
+    /// word has a letter, a stop and a letter). Not between ideographs, kana or
+    /// hangul, whose text has no spaces ("谢谢.我"), nor at `?` or `!`.
+    fn stops_inside_a_token(&self, sentence: &str, rest: &str) -> bool {
+        let letter = |c: Option<char>| c.is_some_and(|c| c.is_alphabetic() && !is_cjk(c));
+        self.dotted
+            && sentence.ends_with('.')
+            && letter(sentence[..sentence.len() - 1].chars().next_back())
+            && letter(rest.chars().next())
+    }
 }
 
-/// Whether UAX #29 ended `sentence` inside a run of letters and stops: after an
-/// ASCII `.`, `?` or `!` that the next sentence's letter or digit follows with no
-/// space ("ஐ.பி.எல்.", whose Tamil letters are no capitals to UAX #29; "a?b=1" in
-/// a web address). Ideographic stops ("。") keep their boundary.
-fn inside_a_token(sentence: &str, rest: &str) -> bool {
-    sentence.ends_with(['.', '?', '!']) && rest.chars().next().is_some_and(char::is_alphanumeric)
+/// Han ideographs, kana and hangul: scripts written without spaces.
+fn is_cjk(c: char) -> bool {
+    matches!(c as u32,
+        0x3040..=0x30ff | 0x3400..=0x4dbf | 0x4e00..=0x9fff | 0xac00..=0xd7af
+        | 0xf900..=0xfaff | 0x20000..=0x3134f)
 }
 
 /// UAX #29's sentences, each joined with the next while it ends with a training
@@ -329,7 +353,7 @@ fn inside_a_token(sentence: &str, rest: &str) -> bool {
 struct JoinAbbreviations<'a, I: Iterator<Item = (usize, usize)>> {
     lex: &'a Lexicon,
     text: &'a str,
-    ranges: std::iter::Peekable<I>,
+    ranges: I,
 }
 
 impl<I: Iterator<Item = (usize, usize)>> Iterator for JoinAbbreviations<'_, I> {
@@ -338,7 +362,9 @@ impl<I: Iterator<Item = (usize, usize)>> Iterator for JoinAbbreviations<'_, I> {
     fn next(&mut self) -> Option<(usize, usize)> {
         let (start, mut end) = self.ranges.next()?;
         while self.lex.ends_with_abbreviation(&self.text[start..end])
-            || inside_a_token(&self.text[start..end], &self.text[end..])
+            || self
+                .lex
+                .stops_inside_a_token(&self.text[start..end], &self.text[end..])
         {
             match self.ranges.next() {
                 Some((_, next_end)) => end = next_end,
@@ -660,6 +686,49 @@ mod tests {
         assert_eq!(unicode("  \n\t\n"), Vec::<Vec<&str>>::new());
     }
 
+    #[test]
+    fn with_a_lexicon_tokens_still_cover_the_text_and_lines_split_alike() {
+        // Every rule of the lexicon at once, on text that exercises each: the
+        // tokens are the text's non-space characters in order, none empty or
+        // holding whitespace, space_after right, and the sentences line by line
+        // the sentences of the whole text.
+        let mut words: Vec<String> = (0..Lexicon::HYPHENATED)
+            .map(|i| format!("x{i}-y"))
+            .collect();
+        words.extend(["ca", "n't", "'s", "Mr.", "e.g.", "p.m."].map(String::from));
+        let lex = Lexicon::new(words.iter().map(String::as_str));
+        let text = "Mr. Smith can't go at 3 p.m.! Anna\u{2019}s well-known \u{301}x-y-z.\r\n\
+                    ஐ.பி.எல். அமைப்பு — a\u{a0}b ab-. -cd e.g.x\u{2028}Mr.\u{85}Dr. Who?\n\n 谢谢.我";
+        let sentences: Vec<TextSentence> = Tokenizer::Unicode
+            .sentences_with(text, Some(&lex))
+            .collect();
+        let tokens: Vec<Token> = sentences.iter().flat_map(|s| s.tokens()).collect();
+        let mut at = 0;
+        for t in &tokens {
+            assert!(
+                !t.form.is_empty() && !t.form.contains(char::is_whitespace),
+                "{t:?}"
+            );
+            let start = t.form.as_ptr() as usize - text.as_ptr() as usize;
+            assert!(
+                text[at..start].chars().all(char::is_whitespace),
+                "{t:?} after {at}"
+            );
+            at = start + t.form.len();
+            assert_eq!(
+                t.space_after,
+                text[at..].chars().next().is_none_or(char::is_whitespace),
+                "{t:?}"
+            );
+        }
+        assert!(text[at..].trim().is_empty());
+        let by_line: Vec<Vec<String>> = text
+            .split_inclusive('\n')
+            .flat_map(|l| with(&lex, l))
+            .collect();
+        assert_eq!(by_line, with(&lex, text));
+    }
+
     /// A lexicon with just enough hyphenated words to join compounds.
     fn hyphenating() -> Lexicon {
         let compounds: Vec<String> = (0..Lexicon::HYPHENATED)
@@ -714,18 +783,45 @@ mod tests {
         assert_eq!(with(&lex, "In 1999. The end.").len(), 2);
         assert_eq!(with(&lex, "Dr. Smith came.").len(), 2);
         assert_eq!(with(&lex, "Mr.\nSmith came.").len(), 2);
-        // A stop with a letter right after it is inside a token: Tamil initials
-        // (no capitals to UAX #29), a web address.
-        let text = "ஐ.பி.எல். அமைப்பு. Visit a.com/x?b=1 now.";
-        assert_eq!(unicode(text).len(), 6);
+        // A full stop between letters is inside a token (Tamil initials: no
+        // capitals to UAX #29) where the treebank has such tokens ("e.g."); not
+        // between ideographs, nor at "?" or "!".
+        let text = "ஐ.பி.எல். அமைப்பு. Visit a.com/x?b=1 now. 谢谢.我很好.";
+        assert_eq!(unicode(text).len(), 8);
+        let dotted = Lexicon::new(["e.g."]);
         assert_eq!(
-            with(&lex, text),
+            with(&dotted, text),
             [
                 vec!["ஐ.பி.எல்", "."],
                 vec!["அமைப்பு", "."],
-                vec!["Visit", "a.com", "/", "x", "?", "b", "=", "1", "now", "."]
+                vec!["Visit", "a.com", "/", "x", "?"],
+                vec!["b", "=", "1", "now", "."],
+                vec!["谢", "谢", "."],
+                vec!["我", "很", "好", "."],
             ]
         );
+        assert_eq!(
+            with(&lex, text).len(),
+            8,
+            "no training word has a dotted letter"
+        );
+        // Initials and Roman numerals: "II." ends sentences as an ordinal does.
+        let hu = Lexicon::new(["II.", "L.", "dr."]);
+        assert_eq!(
+            with(&hu, "Ő L. Enrique. Ez a II. Aztán dr. Rózsa.").len(),
+            3
+        );
+        // Not the end of a longer token: "U.S." is no "S." abbreviation.
+        let us = Lexicon::new(["S.", "U.S."]);
+        assert_eq!(with(&us, "We met in the U.S. The end.").len(), 2);
+        // Every line break keeps its boundary.
+        for br in ["\n", "\r\n", "\u{85}", "\u{2028}", "\u{2029}"] {
+            assert_eq!(
+                with(&lex, &format!("Mr.{br}Smith came.")).len(),
+                2,
+                "{br:?}"
+            );
+        }
         // The sentences' text is the text, whatever joined them.
         let joined: Vec<String> = Tokenizer::Unicode
             .sentences_with("Mr. Smith came.", Some(&lex))
@@ -867,6 +963,9 @@ mod tests {
             "Καλημέρα! Τι κα\u{301}νεις\u{37e} Καλά. Εσύ;",
             "நான் வீட்டுக்குப் போனேன். அவள் வந்தாள்.",
             "我爱北京。你好。",
+            "你好吗?我很好!谢谢.",
+            "Visit a.com/x?b=1 now. Then go.",
+            "مرحبا.كيف حالك؟",
         ] {
             let plain: Vec<Vec<String>> = unicode(text)
                 .into_iter()
