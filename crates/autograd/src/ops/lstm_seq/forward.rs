@@ -2,8 +2,9 @@
 //! row of `x` as one GEMM, gathered per step, then per step the recurrent
 //! products and the gates (equations in [`crate::lstm`]).
 
-use super::{acc_xwt, in_order, transpose, Saved};
+use super::{acc_xwt, in_order, Saved};
 use crate::lstm::{LstmKind, LstmParams};
+use crate::params::ParamId;
 use crate::tape::Vals;
 use cpu_kernels::{gemm, Mat, MatMut, Real, Unary};
 
@@ -50,27 +51,19 @@ pub(super) fn forward<T: Real>(
         }
     }
     // With several sequences the per-step products are small GEMMs: give them
-    // the recurrent matrices transposed once, so they read them unpacked.
+    // the recurrent matrices transposed, so they read them unpacked (made once
+    // per value of the weights: once per sentence in training, once in all when
+    // tagging or scoring).
     let peep = p.kind == LstmKind::Coupled;
     let batched = active.first().is_some_and(|&a| a > 1);
-    if batched {
-        let need = gh * h + if peep { 2 * h * h } else { 0 };
-        if scratch.len() < need {
-            scratch.resize(need, T::ZERO);
-        }
-        let (wht, rest) = scratch.split_at_mut(gh * h);
-        transpose(wh, gh, h, wht);
-        if peep {
-            let (wcit, wcot) = rest.split_at_mut(h * h);
-            transpose(value(p.wci.unwrap()), h, h, wcit);
-            transpose(value(p.wco.unwrap()), h, h, wcot);
-        }
-    }
-    let wt = |i: usize, len: usize| batched.then(|| &scratch[i..i + len]);
+    let transposed = |id: Option<ParamId>| {
+        id.filter(|_| batched)
+            .map(|id| vals.params.get(id).transposed())
+    };
     let (wht, wcit, wcot) = (
-        wt(0, gh * h),
-        peep.then(|| wt(gh * h, h * h)).flatten(),
-        peep.then(|| wt(gh * h + h * h, h * h)).flatten(),
+        transposed(Some(p.wh)),
+        transposed(p.wci.filter(|_| peep)),
+        transposed(p.wco.filter(|_| peep)),
     );
     let one = T::ONE;
     let mut start = 0;

@@ -304,29 +304,6 @@ fn acc_xwt<T: Real>(x: Mat<'_, T>, w: Mat<'_, T>, wt: Option<&[T]>, y: &mut [T],
     }
 }
 
-/// `out = Wᵀ` for a row-major `rows×cols` `w`: eight input rows at a time,
-/// so each output row gets eight consecutive values per pass (the
-/// column-by-column loop was ~4% of a training step, this ~2%).
-fn transpose<T: Real>(w: &[T], rows: usize, cols: usize, out: &mut [T]) {
-    let out = &mut out[..rows * cols];
-    let mut r = 0;
-    while r + 8 <= rows {
-        let src: [&[T]; 8] = std::array::from_fn(|i| &w[(r + i) * cols..(r + i + 1) * cols]);
-        for (c, dst) in out.chunks_exact_mut(rows).enumerate() {
-            let dst = &mut dst[r..r + 8];
-            for (d, s) in dst.iter_mut().zip(&src) {
-                *d = s[c];
-            }
-        }
-        r += 8;
-    }
-    for r in r..rows {
-        for (c, &v) in w[r * cols..(r + 1) * cols].iter().enumerate() {
-            out[c * rows + r] = v;
-        }
-    }
-}
-
 /// Whether packed row `r` reads row `r` of `x` for every `r` (one sequence,
 /// forwards): then the projections are computed in place, with no gather.
 fn in_order(xrow: &[usize], x_rows: usize) -> bool {
@@ -343,26 +320,5 @@ fn acc_xw<T: Real>(x: Mat<'_, T>, w: Mat<'_, T>, y: &mut [T]) {
         gemv(T::ONE, w.t(), &x.data()[..x.cols()], T::ONE, &mut y[..k]);
     } else {
         gemm(T::ONE, x, w, T::ONE, MatMut::new(y, n, k));
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn blocked_transpose_matches_the_definition() {
-        for (rows, cols) in [(1, 1), (1, 37), (37, 1), (16, 16), (17, 33), (300, 100)] {
-            let w: Vec<f64> = (0..rows * cols).map(|i| i as f64).collect();
-            let mut out = vec![f64::NAN; rows * cols];
-            super::transpose(&w, rows, cols, &mut out);
-            for r in 0..rows {
-                for c in 0..cols {
-                    assert_eq!(
-                        out[c * rows + r],
-                        w[r * cols + c],
-                        "{rows}x{cols} at ({r}, {c})"
-                    );
-                }
-            }
-        }
     }
 }
