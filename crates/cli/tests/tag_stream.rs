@@ -132,6 +132,54 @@ fn raw_text_becomes_valid_conllu() {
 }
 
 #[test]
+fn paragraphs_read_hard_wrapped_lines_as_one() {
+    let s = Setup::new();
+    // Two paragraphs, hard-wrapped, with a CRLF line and a paragraph that ends
+    // the file without a blank line.
+    let text = "Kax loy\nmiz. Pez\r\nrax lox!\n\n  \nNuy\nkay\n";
+    std::fs::write(s.path("in.txt"), text).unwrap();
+    let texts = |extra: &[&str]| -> Vec<String> {
+        let mut args = vec!["--input", "in.txt"];
+        args.extend_from_slice(extra);
+        let out = String::from_utf8(ok(&s.tag(&args))).unwrap();
+        sentences(&out)
+            .iter()
+            .map(|(c, _)| c[1].to_string())
+            .collect()
+    };
+    assert_eq!(
+        texts(&[]),
+        [
+            "# text = Kax loy",
+            "# text = miz.",
+            "# text = Pez",
+            "# text = rax lox!",
+            "# text = Nuy",
+            "# text = kay"
+        ]
+    );
+    assert_eq!(
+        texts(&["--paragraphs"]),
+        [
+            "# text = Kax loy miz.",
+            "# text = Pez rax lox!",
+            "# text = Nuy kay"
+        ]
+    );
+    // With whitespace tokens, one sentence per paragraph.
+    assert_eq!(
+        texts(&["--paragraphs", "--tokenize", "whitespace"]),
+        ["# text = Kax loy miz. Pez rax lox!", "# text = Nuy kay"]
+    );
+    // The same bytes whatever the threads.
+    let one = ok(&s.tag(&["--input", "in.txt", "--paragraphs", "--threads", "1"]));
+    let three = ok(&s.tag(&["--input", "in.txt", "--paragraphs", "--threads", "3"]));
+    assert_eq!(one, three);
+    let e = user_error(&s.tag(&["--input", "in.txt", "--format", "conllu", "--paragraphs"]));
+    assert!(e.contains("--paragraphs"), "{e}");
+}
+
+#[test]
 fn whitespace_tokenizer_keeps_one_sentence_per_line() {
     let s = Setup::new();
     std::fs::write(s.path("in.txt"), "Kax loy. Miz!\npez\n").unwrap();

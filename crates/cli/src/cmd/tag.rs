@@ -8,7 +8,9 @@
 //! adjusted to the model's treebank by its training words ([`corpus::Lexicon`]:
 //! "can't" becomes "ca" "n't" where the treebank cut it so); `--tokenize unicode`
 //! keeps UAX #29's tokens as they are, and `--tokenize whitespace` reads one
-//! sentence per line, tokens at whitespace. Every other
+//! sentence per line, tokens at whitespace. With `--paragraphs` a block is a
+//! paragraph (lines up to a blank line, at most about [`input::PARAGRAPH_BYTES`])
+//! whose line breaks read as spaces: hard-wrapped text. Every other
 //! byte of a CoNLL-U or column input is kept, its tokens untouched. `--probs` adds,
 //! as MISC fields of CoNLL-U, the averaged probability of the chosen tag and how
 //! many heads chose it (`QmtlProb=0.9731|QmtlAgree=10/10`).
@@ -39,7 +41,7 @@ use models::{predict, Encoded, ModelFile, Prediction};
 use rayon::prelude::*;
 
 use crate::Global;
-use input::{Block, Input, BATCH_BYTES};
+use input::{Block, Blocks, Input, BATCH_BYTES};
 use output::{Progress, Sink};
 
 #[derive(Args, Debug)]
@@ -63,6 +65,11 @@ pub struct TagArgs {
     /// CoNLL-U and column input keep their tokens.
     #[arg(long, value_enum, value_name = "HOW")]
     tokenize: Option<TokenizeArg>,
+    /// Plain text: a line break does not end a sentence, only a blank line or the
+    /// sentence's own end does (for hard-wrapped text; a paragraph longer than
+    /// 1 MiB is cut at a line end). Each paragraph's lines are read as one.
+    #[arg(long)]
+    paragraphs: bool,
     /// Add the averaged probability and the heads' agreement as MISC fields.
     #[arg(long)]
     probs: bool,
@@ -119,8 +126,10 @@ impl Writer {
 }
 
 pub fn run(_g: &Global, a: TagArgs) -> Result<()> {
-    if let (Some(f @ (TagFormat::Conllu | TagFormat::Columns)), Some(_)) = (a.format, a.tokenize) {
-        bail!("--tokenize applies to plain text, not to --format {f:?}; CoNLL-U and column input keep their tokens");
+    if let (Some(f @ (TagFormat::Conllu | TagFormat::Columns)), true) =
+        (a.format, a.tokenize.is_some() || a.paragraphs)
+    {
+        bail!("--tokenize and --paragraphs apply to plain text, not to --format {f:?}; CoNLL-U and column input keep their tokens");
     }
     if let Some(t) = a.threads.filter(|t| t.get() > super::MAX_THREADS) {
         bail!(
@@ -172,7 +181,19 @@ pub fn run(_g: &Global, a: TagArgs) -> Result<()> {
         tokens: 0,
     };
     let path = input.path().to_path_buf();
-    while let Some(mut batch) = input.next_batch(!w.text)? {
+    let blocks = match (w.text, a.paragraphs) {
+        (false, _) => Blocks::Sentences,
+        (true, false) => Blocks::Lines,
+        (true, true) => Blocks::Paragraphs,
+    };
+    while let Some(mut batch) = input.next_batch(blocks)? {
+        if blocks == Blocks::Paragraphs {
+            // The paragraph's line breaks read as spaces: only its blank line
+            // (or a sentence's end) ends a sentence.
+            for b in &mut batch {
+                b.text = b.text.replace(['\r', '\n', '\u{85}', '\u{2028}'], " ");
+            }
+        }
         // A block larger than a batch can only be the batch's last. It is tagged
         // alone and written window by window as it is tagged, so neither its
         // tokens nor its output are ever held whole.

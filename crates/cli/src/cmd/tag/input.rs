@@ -14,8 +14,25 @@ use anyhow::Result;
 /// output of the previous batch is written.
 pub const BATCH_BYTES: usize = 64 * 1024;
 
-/// Lines that are tagged together: one line of text, or one sentence of CoNLL-U or
-/// columns with the comments before it and the blank line after it.
+/// A paragraph of plain text (`--paragraphs`) longer than this ends at the next line
+/// end, so that a file without blank lines is not held whole.
+pub const PARAGRAPH_BYTES: usize = 1 << 20;
+
+/// Where blocks end.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Blocks {
+    /// At every line end (plain text).
+    Lines,
+    /// At blank lines, or at a line end past [`PARAGRAPH_BYTES`] (plain text with
+    /// `--paragraphs`).
+    Paragraphs,
+    /// At blank lines (CoNLL-U, columns: a sentence is never cut).
+    Sentences,
+}
+
+/// Lines that are tagged together: one line of text (or a paragraph), or one
+/// sentence of CoNLL-U or columns with the comments before it and the blank line
+/// after it.
 pub struct Block {
     /// 1-based number of the block's first line in the input.
     pub first_line: usize,
@@ -68,9 +85,14 @@ impl Input {
         ))
     }
 
-    /// The next batch of blocks, None at the end of the input. `sentences`: blocks
-    /// end at blank lines (CoNLL-U, columns) instead of at every line (text).
-    pub fn next_batch(&mut self, sentences: bool) -> Result<Option<Vec<Block>>> {
+    /// The next batch of blocks, None at the end of the input.
+    pub fn next_batch(&mut self, blocks: Blocks) -> Result<Option<Vec<Block>>> {
+        let blank = |l: &str| l.trim_end_matches([' ', '\t', '\r', '\n']).is_empty();
+        let ends = |b: &Block, l: &str| match blocks {
+            Blocks::Lines => true,
+            Blocks::Paragraphs => blank(l) || b.text.len() >= PARAGRAPH_BYTES,
+            Blocks::Sentences => blank(l),
+        };
         let mut batch = Vec::new();
         let mut size = 0;
         let mut block: Option<Block> = None;
@@ -83,16 +105,17 @@ impl Input {
                 text: String::new(),
             });
             b.text.push_str(&l);
-            if !sentences || l.trim_end_matches([' ', '\t', '\r', '\n']).is_empty() {
+            if ends(b, &l) {
                 batch.extend(block.take());
             }
         }
-        // A sentence is never cut between batches: finish the one begun.
+        // A sentence (or paragraph) is never cut between batches: finish the one
+        // begun.
         while let Some(b) = block.as_mut() {
             match self.next_line()? {
                 Some(l) => {
                     b.text.push_str(&l);
-                    if l.trim_end_matches([' ', '\t', '\r', '\n']).is_empty() {
+                    if ends(b, &l) {
                         batch.extend(block.take());
                     }
                 }
@@ -131,5 +154,41 @@ impl Input {
             l.drain(..'\u{feff}'.len_utf8());
         }
         Ok(Some(l))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn blocks(text: &str, how: Blocks) -> Vec<(usize, String)> {
+        let mut input = Input::new(Box::new(std::io::Cursor::new(text.to_string())), "t".into());
+        let mut out = Vec::new();
+        while let Some(batch) = input.next_batch(how).unwrap() {
+            out.extend(batch.into_iter().map(|b| (b.first_line, b.text)));
+        }
+        out
+    }
+
+    #[test]
+    fn paragraphs_end_at_blank_lines_or_past_their_size() {
+        let text = "a b\nc\n\nd\n";
+        assert_eq!(
+            blocks(text, Blocks::Paragraphs),
+            [(1, "a b\nc\n\n".to_string()), (4, "d\n".into())]
+        );
+        assert_eq!(blocks(text, Blocks::Lines).len(), 4);
+        // Without blank lines, a paragraph ends at the first line end past
+        // PARAGRAPH_BYTES: memory holds about that much, not the whole input.
+        let line = "x".repeat(999) + "\n";
+        let long = line.repeat(2 * PARAGRAPH_BYTES / line.len() + 10);
+        let b = blocks(&long, Blocks::Paragraphs);
+        assert_eq!(b.len(), 3);
+        assert!(b
+            .iter()
+            .all(|(_, t)| t.len() <= PARAGRAPH_BYTES + line.len()));
+        assert_eq!(b.iter().map(|(_, t)| t.as_str()).collect::<String>(), long);
+        // Sentences of CoNLL-U are never cut, however long.
+        assert_eq!(blocks(&long, Blocks::Sentences).len(), 1);
     }
 }
