@@ -54,17 +54,6 @@ pub struct Param<T> {
 }
 
 impl<T: Real> Param<T> {
-    /// `valueᵀ` (`cols x rows`, row-major), made once per value: the LSTMs'
-    /// batched steps read their recurrent matrices transposed, and tagging or
-    /// scoring reads the same values for every sentence.
-    pub fn transposed(&self) -> &[T] {
-        self.transposed.get_or_init(|| {
-            let mut out = vec![T::ZERO; self.value.len()];
-            transpose(&self.value, self.rows, self.cols, &mut out);
-            out
-        })
-    }
-
     /// Frobenius norm `sqrt(Σ v²)`, accumulated in f64.
     pub fn frobenius_norm(&self) -> f64 {
         self.value
@@ -152,6 +141,18 @@ impl<T: Real> ParamStore<T> {
 
     pub fn get(&self, id: ParamId) -> &Param<T> {
         &self.params[id.0 as usize]
+    }
+    /// Parameter `id`'s `valueᵀ` (`cols x rows`, row-major), made once per value:
+    /// the LSTMs' batched steps read their recurrent matrices transposed, and
+    /// tagging or scoring reads the same values for every sentence. Asked of the
+    /// store, not of a `Param`, so that no `&mut Param` can be held meanwhile.
+    pub fn transposed(&self, id: ParamId) -> &[T] {
+        let p = self.get(id);
+        p.transposed.get_or_init(|| {
+            let mut out = vec![T::ZERO; p.value.len()];
+            transpose(&p.value, p.rows, p.cols, &mut out);
+            out
+        })
     }
     /// The parameter, to be written: its transpose is forgotten.
     pub fn get_mut(&mut self, id: ParamId) -> &mut Param<T> {
@@ -257,18 +258,18 @@ mod tests {
     fn a_transpose_is_forgotten_when_its_value_is_written() {
         let mut s = ParamStore::<f64>::new();
         let w = s.from_values("w", 2, 3, ParamKind::Dense, vec![1., 2., 3., 4., 5., 6.]);
-        assert_eq!(s.get(w).transposed(), [1., 4., 2., 5., 3., 6.]);
+        assert_eq!(s.transposed(w), [1., 4., 2., 5., 3., 6.]);
         s.get_mut(w).value[1] = 20.;
-        assert_eq!(s.get(w).transposed(), [1., 4., 20., 5., 3., 6.]);
+        assert_eq!(s.transposed(w), [1., 4., 20., 5., 3., 6.]);
         // The optimizer's way in (every parameter at once).
         for v in s.values_mut() {
             v[0] = -1.;
         }
-        assert_eq!(s.get(w).transposed(), [-1., 4., 20., 5., 3., 6.]);
+        assert_eq!(s.transposed(w), [-1., 4., 20., 5., 3., 6.]);
         // Neither saved nor compared: a reloaded store makes it again.
         let back: ParamStore<f64> =
             serde_json::from_str(&serde_json::to_string(&s).unwrap()).unwrap();
-        assert_eq!(back.get(ParamId(0)).transposed(), s.get(w).transposed());
+        assert_eq!(back.transposed(ParamId(0)), s.transposed(w));
     }
 
     #[test]

@@ -177,6 +177,15 @@ fn paragraphs_read_hard_wrapped_lines_as_one() {
     assert_eq!(one, three);
     let e = user_error(&s.tag(&["--input", "in.txt", "--format", "conllu", "--paragraphs"]));
     assert!(e.contains("--paragraphs"), "{e}");
+    // Input that reads as CoNLL-U keeps its tokens: asking to cut it is an error,
+    // not ignored.
+    std::fs::write(s.path("in.conllu"), conllu(2, 0)).unwrap();
+    for flag in [&["--paragraphs"][..], &["--tokenize", "unicode"]] {
+        let mut args = vec!["--input", "in.conllu"];
+        args.extend_from_slice(flag);
+        let e = user_error(&s.tag(&args));
+        assert!(e.contains("in.conllu reads as CoNLL-U"), "{e}");
+    }
 }
 
 #[test]

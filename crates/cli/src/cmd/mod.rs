@@ -42,7 +42,8 @@ pub enum TokenizeArg {
     Model,
     /// Unicode boundaries (UAX #29) alone.
     Unicode,
-    /// One sentence per line, tokens at whitespace.
+    /// One sentence per line (per paragraph with `tag --paragraphs`), tokens at
+    /// whitespace.
     Whitespace,
 }
 

@@ -61,8 +61,9 @@ pub struct TagArgs {
     /// How plain text is cut into sentences and tokens: Unicode word and sentence
     /// boundaries adjusted to the tokens the model was trained on (default: joins
     /// "p.m." or "e-mail", cuts "can't" into "ca" "n't" where its treebank does), the
-    /// Unicode boundaries alone, or one sentence per line split at whitespace.
-    /// CoNLL-U and column input keep their tokens.
+    /// Unicode boundaries alone, or one sentence per line (per paragraph with
+    /// --paragraphs) split at whitespace. CoNLL-U and column input keep their
+    /// tokens.
     #[arg(long, value_enum, value_name = "HOW")]
     tokenize: Option<TokenizeArg>,
     /// Plain text: a line break does not end a sentence, only a blank line or the
@@ -162,6 +163,12 @@ pub fn run(_g: &Global, a: TagArgs) -> Result<()> {
             Format::Columns => TagFormat::Text,
         },
     };
+    if format == TagFormat::Conllu && (a.tokenize.is_some() || a.paragraphs) {
+        bail!(
+            "--tokenize and --paragraphs apply to plain text, and {} reads as CoNLL-U, whose tokens are kept; pass --format text to read it as text",
+            input.path().display()
+        );
+    }
     let (tokenizer, lexicon) = a.tokenize.unwrap_or_default().tokenizer(&model.vocab);
     let kind = match format {
         TagFormat::Conllu => Kind::Tagged(Format::Conllu),

@@ -56,14 +56,19 @@ pub(super) fn forward<T: Real>(
     // tagging or scoring).
     let peep = p.kind == LstmKind::Coupled;
     let batched = active.first().is_some_and(|&a| a > 1);
-    let transposed = |id: Option<ParamId>| {
-        id.filter(|_| batched)
-            .map(|id| vals.params.get(id).transposed())
+    // (Only a matrix of the cell's shape: the products below read it as such.)
+    let transposed = |id: Option<ParamId>, rows: usize| {
+        let of_shape = |id: &ParamId| {
+            let w = vals.params.get(*id);
+            (w.rows, w.cols) == (rows, h)
+        };
+        id.filter(|id| batched && of_shape(id))
+            .map(|id| vals.params.transposed(id))
     };
     let (wht, wcit, wcot) = (
-        transposed(Some(p.wh)),
-        transposed(p.wci.filter(|_| peep)),
-        transposed(p.wco.filter(|_| peep)),
+        transposed(Some(p.wh), gh),
+        transposed(p.wci.filter(|_| peep), h),
+        transposed(p.wco.filter(|_| peep), h),
     );
     let one = T::ONE;
     let mut start = 0;
