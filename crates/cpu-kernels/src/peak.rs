@@ -9,7 +9,7 @@ use crate::Isa;
 /// Independent accumulator chains per loop turn.
 const CHAINS: usize = 12;
 
-/// Runs `turns` turns of [`CHAINS`] independent vector FMAs on `isa` and
+/// Runs `turns` turns of `CHAINS` independent vector FMAs on `isa` and
 /// returns the FLOPs done (2 per lane per FMA) and a value that depends on
 /// every FMA (so none can be optimised away). `None` for an instruction set
 /// without vector FMA (the portable fallback) or one the CPU lacks.

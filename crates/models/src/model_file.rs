@@ -3,7 +3,7 @@
 //! Layout: the line `QMTL-MODEL\n`, the header length as 8 bytes little-endian,
 //! the header as JSON (format version, training configuration, vocabularies,
 //! body length and SHA-256), then the body: the taggers' parameters, bincode
-//! (one record per tagger, [`StoredTagger`], which carries the model's
+//! (one record per tagger, `StoredTagger`, which carries the model's
 //! selected head and each head's dropout rate beside the network);
 //! since format 2, last, the SHA-256 of every byte before it (32 bytes). The
 //! header can be read by anything that reads JSON; the checksums turn a
