@@ -136,7 +136,8 @@ fn paragraphs_read_hard_wrapped_lines_as_one() {
     let s = Setup::new();
     // Two paragraphs, hard-wrapped, with a CRLF line and a paragraph that ends
     // the file without a blank line.
-    let text = "Kax loy\nmiz. Pez\r\nrax lox!\n\n  \nNuy\nkay\n";
+    // "ka-x" is "kax" hyphenated at a line end; the model knows "kax".
+    let text = "Kax loy\nmiz. Pez\r\nrax lox!\n\n  \nNuy\nka-\nx\n";
     std::fs::write(s.path("in.txt"), text).unwrap();
     let texts = |extra: &[&str]| -> Vec<String> {
         let mut args = vec!["--input", "in.txt"];
@@ -155,7 +156,8 @@ fn paragraphs_read_hard_wrapped_lines_as_one() {
             "# text = Pez",
             "# text = rax lox!",
             "# text = Nuy",
-            "# text = kay"
+            "# text = ka-",
+            "# text = x"
         ]
     );
     assert_eq!(
@@ -163,13 +165,14 @@ fn paragraphs_read_hard_wrapped_lines_as_one() {
         [
             "# text = Kax loy miz.",
             "# text = Pez rax lox!",
-            "# text = Nuy kay"
+            "# text = Nuy kax"
         ]
     );
-    // With whitespace tokens, one sentence per paragraph.
+    // With whitespace tokens, one sentence per paragraph, and no training words
+    // to say that "ka-x" is "kax".
     assert_eq!(
         texts(&["--paragraphs", "--tokenize", "whitespace"]),
-        ["# text = Kax loy miz. Pez rax lox!", "# text = Nuy kay"]
+        ["# text = Kax loy miz. Pez rax lox!", "# text = Nuy ka-x"]
     );
     // The same bytes whatever the threads.
     let one = ok(&s.tag(&["--input", "in.txt", "--paragraphs", "--threads", "1"]));

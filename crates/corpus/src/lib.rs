@@ -55,7 +55,7 @@ pub use registry::{DataRoots, Dataset, Registry, Split, Task};
 pub use score::{is_chunk_tagset, not_iob, score_files, NotIob, Score, Scorer};
 pub use sentence::{Corpus, Format, Sentence};
 pub use stats::Stats;
-pub use tokenize::{Lexicon, TextSentence, Token, Tokenizer};
+pub use tokenize::{unwrap_lines, Lexicon, TextSentence, Token, Tokenizer};
 pub use transform::{
     hash_key, splitmix64, train_fraction, train_fraction_len, LabelNoise, NoiseMode, WordDropout,
 };

@@ -341,6 +341,61 @@ impl Lexicon {
     }
 }
 
+/// The lines of a paragraph of hard-wrapped text as one line: each line break
+/// (`\r`, `\n`, U+0085, U+2028) becomes a space, so that only a sentence's own end
+/// ends it. With a lexicon, a word hyphenated at a line end ("exam-⏎ple") is joined
+/// without its hyphen where the joined word is a training word and the hyphenated
+/// one is not; otherwise the hyphen stays and the parts join ("well-⏎known" is
+/// "well-known").
+pub fn unwrap_lines(text: &str, lexicon: Option<&Lexicon>) -> String {
+    let is_break = |c: char| matches!(c, '\r' | '\n' | '\u{85}' | '\u{2028}');
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find(is_break) {
+        let (line, tail) = rest.split_at(at);
+        let after = tail.trim_start_matches(is_break);
+        let broken = tail.len() - after.len();
+        // The word before a hyphen that ends the line, and the word the next line
+        // begins with.
+        let stem = line.strip_suffix('-').map(|l| {
+            let start = l
+                .char_indices()
+                .rev()
+                .take_while(|&(_, c)| c.is_alphabetic())
+                .last()
+                .map_or(l.len(), |(i, _)| i);
+            &l[start..]
+        });
+        let next_len = after
+            .char_indices()
+            .find(|&(_, c)| !c.is_alphabetic())
+            .map_or(after.len(), |(i, _)| i);
+        let next = &after[..next_len];
+        let one_break = tail[..broken].replace("\r\n", "\n").chars().count() == 1;
+        match (stem, lexicon) {
+            (Some(stem), Some(lex)) if one_break && !stem.is_empty() && !next.is_empty() => {
+                let joined = format!("{stem}{next}");
+                let hyphenated = format!("{stem}-{next}");
+                if lex.knows(&joined) && !lex.knows(&hyphenated) {
+                    out.push_str(&line[..line.len() - 1]);
+                } else {
+                    out.push_str(line);
+                }
+            }
+            (Some(stem), _) if one_break && !stem.is_empty() && !next.is_empty() => {
+                out.push_str(line)
+            }
+            _ => {
+                out.push_str(line);
+                out.push(' ');
+            }
+        }
+        rest = after;
+    }
+    out.push_str(rest);
+    out
+}
+
 /// Han ideographs, kana and hangul: scripts written without spaces.
 fn is_cjk(c: char) -> bool {
     matches!(c as u32,
@@ -828,6 +883,26 @@ mod tests {
             .map(|s| s.text())
             .collect();
         assert_eq!(joined, ["Mr. Smith came."]);
+    }
+
+    #[test]
+    fn hard_wrapped_lines_are_read_as_one() {
+        let lex = Lexicon::new(["example", "well-known", "known"]);
+        let text =
+            "An exam-\nple of a well-\nknown thing,\r\nwrapped-\n\u{2028}and a dash -\nhere.\n";
+        // Without a lexicon, a hyphen at a line end joins its parts: "exam-ple".
+        assert_eq!(
+            unwrap_lines(text, None),
+            "An exam-ple of a well-known thing, wrapped- and a dash - here. "
+        );
+        assert_eq!(
+            unwrap_lines(text, Some(&lex)),
+            "An example of a well-known thing, wrapped- and a dash - here. "
+        );
+        assert_eq!(unwrap_lines("no break", Some(&lex)), "no break");
+        // Then it is one sentence.
+        let one = unwrap_lines("The dog ran\nhome.\n", Some(&lex));
+        assert_eq!(with(&lex, &one), [["The", "dog", "ran", "home", "."]]);
     }
 
     #[test]

@@ -10,7 +10,7 @@
 //! keeps UAX #29's tokens as they are, and `--tokenize whitespace` reads one
 //! sentence per line, tokens at whitespace. With `--paragraphs` a block is a
 //! paragraph (lines up to a blank line, at most about [`input::PARAGRAPH_BYTES`])
-//! whose line breaks read as spaces: hard-wrapped text. Every other
+//! whose lines read as one ([`corpus::unwrap_lines`]): hard-wrapped text. Every other
 //! byte of a CoNLL-U or column input is kept, its tokens untouched. `--probs` adds,
 //! as MISC fields of CoNLL-U, the averaged probability of the chosen tag and how
 //! many heads chose it (`QmtlProb=0.9731|QmtlAgree=10/10`).
@@ -68,7 +68,9 @@ pub struct TagArgs {
     tokenize: Option<TokenizeArg>,
     /// Plain text: a line break does not end a sentence, only a blank line or the
     /// sentence's own end does (for hard-wrapped text; a paragraph longer than
-    /// 1 MiB is cut at a line end). Each paragraph's lines are read as one.
+    /// 1 MiB is cut at a line end). Each paragraph's lines are read as one, a word
+    /// hyphenated at a line end joined ("exam-ple" as "example" where the model
+    /// knows that word).
     #[arg(long)]
     paragraphs: bool,
     /// Add the averaged probability and the heads' agreement as MISC fields.
@@ -195,10 +197,10 @@ pub fn run(_g: &Global, a: TagArgs) -> Result<()> {
     };
     while let Some(mut batch) = input.next_batch(blocks)? {
         if blocks == Blocks::Paragraphs {
-            // The paragraph's line breaks read as spaces: only its blank line
-            // (or a sentence's end) ends a sentence.
+            // The paragraph's lines read as one: only its blank line (or a
+            // sentence's end) ends a sentence.
             for b in &mut batch {
-                b.text = b.text.replace(['\r', '\n', '\u{85}', '\u{2028}'], " ");
+                b.text = corpus::unwrap_lines(&b.text, lexicon.as_ref());
             }
         }
         // A block larger than a batch can only be the batch's last. It is tagged
