@@ -45,6 +45,20 @@ pub struct Token<'a> {
     pub space_after: bool,
 }
 
+impl Token<'_> {
+    /// The token's byte range in `text`, the text it was cut from.
+    ///
+    /// # Panics
+    /// If the token is not a slice of `text`.
+    pub fn span_in(&self, text: &str) -> (usize, usize) {
+        let start = (self.form.as_ptr() as usize)
+            .checked_sub(text.as_ptr() as usize)
+            .filter(|&at| at + self.form.len() <= text.len())
+            .expect("a token of this text");
+        (start, start + self.form.len())
+    }
+}
+
 /// One sentence of plain text: a stretch of the text that holds at least one token.
 /// Its tokens are found again each time [`TextSentence::tokens`] is called, never
 /// stored, so a sentence costs a few words of memory however long it is: a megabyte
@@ -184,7 +198,6 @@ impl Tokenizer {
 ///   left is a training word: "can't" becomes "ca" and "n't", "Anna's" "Anna" and
 ///   "'s", but Turkish "Reuters'ın" is not cut into "Reuter" and "s'ın". A straight
 ///   and a curly apostrophe count as one, so "can’t" is cut too.
-///
 /// - **Sentences.** A sentence does not end after a training word of one or two
 ///   letters and a full stop ("Dr.", Greek "κ."; not a Roman numeral, "II."), nor at
 ///   a full stop between two letters with no space (Tamil initials "ஐ.பி.எல்.")
@@ -289,9 +302,7 @@ impl Lexicon {
             fits.then_some(stem.len())
         })
     }
-}
 
-impl Lexicon {
     /// Whether `text` (a sentence by UAX #29, whitespace included) ends with a
     /// training abbreviation: a word of one or two letters and a full stop that the
     /// treebank writes as one token ("Dr.", Greek "κ.", Hungarian "dr.", Tamil
@@ -299,7 +310,7 @@ impl Lexicon {
     /// where the treebank does not. Longer ones ("etc.") and numbers ("1999.") end
     /// sentences as often as not, and keep UAX #29's boundary; so does a line break.
     fn ends_with_abbreviation(&self, text: &str) -> bool {
-        if text.ends_with(['\n', '\r', '\u{85}', '\u{2028}', '\u{2029}']) {
+        if text.ends_with(|c| is_line_break(c) || c == '\u{2029}') {
             return false;
         }
         let text = text.trim_end();
@@ -348,12 +359,11 @@ impl Lexicon {
 /// one is not; otherwise the hyphen stays and the parts join ("well-⏎known" is
 /// "well-known").
 pub fn unwrap_lines(text: &str, lexicon: Option<&Lexicon>) -> String {
-    let is_break = |c: char| matches!(c, '\r' | '\n' | '\u{85}' | '\u{2028}');
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
-    while let Some(at) = rest.find(is_break) {
+    while let Some(at) = rest.find(is_line_break) {
         let (line, tail) = rest.split_at(at);
-        let after = tail.trim_start_matches(is_break);
+        let after = tail.trim_start_matches(is_line_break);
         let broken = tail.len() - after.len();
         // The word before a hyphen that ends the line, and the word the next line
         // begins with.
@@ -371,21 +381,22 @@ pub fn unwrap_lines(text: &str, lexicon: Option<&Lexicon>) -> String {
             .find(|&(_, c)| !c.is_alphabetic())
             .map_or(after.len(), |(i, _)| i);
         let next = &after[..next_len];
-        let one_break = tail[..broken].replace("\r\n", "\n").chars().count() == 1;
-        match (stem, lexicon) {
-            (Some(stem), Some(lex)) if one_break && !stem.is_empty() && !next.is_empty() => {
-                let joined = format!("{stem}{next}");
-                let hyphenated = format!("{stem}-{next}");
-                if lex.knows(&joined) && !lex.knows(&hyphenated) {
-                    out.push_str(&line[..line.len() - 1]);
+        let breaks = &tail[..broken];
+        let one_break = breaks == "\r\n" || breaks.chars().count() == 1;
+        match stem.filter(|stem| one_break && !stem.is_empty() && !next.is_empty()) {
+            // A word hyphenated at the line end: its parts join, without the
+            // hyphen where the lexicon says so.
+            Some(stem) => {
+                let unhyphenate = lexicon.is_some_and(|lex| {
+                    lex.knows(&format!("{stem}{next}")) && !lex.knows(&format!("{stem}-{next}"))
+                });
+                out.push_str(if unhyphenate {
+                    &line[..line.len() - 1]
                 } else {
-                    out.push_str(line);
-                }
+                    line
+                });
             }
-            (Some(stem), _) if one_break && !stem.is_empty() && !next.is_empty() => {
-                out.push_str(line)
-            }
-            _ => {
+            None => {
                 out.push_str(line);
                 out.push(' ');
             }
@@ -394,6 +405,11 @@ pub fn unwrap_lines(text: &str, lexicon: Option<&Lexicon>) -> String {
     }
     out.push_str(rest);
     out
+}
+
+/// A line break that is not a paragraph's end: `\r`, `\n`, U+0085, U+2028.
+fn is_line_break(c: char) -> bool {
+    matches!(c, '\r' | '\n' | '\u{85}' | '\u{2028}')
 }
 
 /// Han ideographs, kana and hangul: scripts written without spaces.
@@ -764,12 +780,12 @@ mod tests {
                 !t.form.is_empty() && !t.form.contains(char::is_whitespace),
                 "{t:?}"
             );
-            let start = t.form.as_ptr() as usize - text.as_ptr() as usize;
+            let (start, end) = t.span_in(text);
             assert!(
                 text[at..start].chars().all(char::is_whitespace),
                 "{t:?} after {at}"
             );
-            at = start + t.form.len();
+            at = end;
             assert_eq!(
                 t.space_after,
                 text[at..].chars().next().is_none_or(char::is_whitespace),

@@ -225,9 +225,8 @@ fn token_f1(roots: &DataRoots, name: &str) -> (f64, f64, usize) {
                 .sentences_with(text, lex)
                 .flat_map(|s| s.tokens().collect::<Vec<_>>())
             {
-                let at = t.form.as_ptr() as usize - text.as_ptr() as usize;
                 found[i] += 1;
-                right[i] += usize::from(gold.contains(&(at, at + t.form.len())));
+                right[i] += usize::from(gold.contains(&t.span_in(text)));
             }
         }
     }
@@ -281,7 +280,7 @@ fn sentence_ends(roots: &DataRoots, name: &str) -> ([(usize, usize); 2], usize) 
         let mut found = (0, 0);
         for s in Tokenizer::Unicode.sentences_with(&text, lex) {
             let last = s.tokens().last().unwrap();
-            let end = last.form.as_ptr() as usize - text.as_ptr() as usize + last.form.len();
+            let (_, end) = last.span_in(&text);
             found.0 += 1;
             found.1 += usize::from(gold.contains(&end));
         }

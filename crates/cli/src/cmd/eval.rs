@@ -229,8 +229,7 @@ fn score_raw(
             for w in text::windows(tokenizer, lexicon, text) {
                 let p = predict(&model.model, model.combine, tape, &text::encode(model, &w));
                 for (t, &tag) in w.tokens.iter().zip(&p.tags) {
-                    let at = t.form.as_ptr() as usize - text.as_ptr() as usize;
-                    found.insert((at, at + t.form.len()), tag);
+                    found.insert(t.span_in(text), tag);
                 }
             }
             let mut score = RawScore {
