@@ -70,15 +70,9 @@ struct Setup {
 
 impl Setup {
     fn new() -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        let p = dir.path();
-        std::fs::write(p.join("train.conllu"), conllu(40, 0) + &conventions()).unwrap();
-        std::fs::write(p.join("dev.conllu"), conllu(10, 1)).unwrap();
-        #[rustfmt::skip]
-        let args = ["train", "--train", "train.conllu", "--dev", "dev.conllu", "--out", "m",
-            "--mode", "qmtl", "--heads", "3", "--epochs", "2", "--quiet"];
-        stdout(&qmtl(p, &args));
-        Setup { dir }
+        Setup {
+            dir: common::trained_qmtl3(&(conllu(40, 0) + &conventions()), 2),
+        }
     }
 
     fn run(&self, args: &[&str]) -> Output {

@@ -62,16 +62,9 @@ struct Setup {
 
 impl Setup {
     fn new() -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        let p = dir.path();
-        std::fs::write(p.join("train.conllu"), conllu(40, 0)).unwrap();
-        std::fs::write(p.join("dev.conllu"), conllu(10, 1)).unwrap();
-        #[rustfmt::skip]
-        let args = ["train", "--train", "train.conllu", "--dev", "dev.conllu", "--out", "m",
-            "--mode", "qmtl", "--heads", "3", "--epochs", "1", "--quiet"];
-        let o = qmtl(p, &args);
-        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-        Setup { dir }
+        Setup {
+            dir: common::trained_qmtl3(&conllu(40, 0), 1),
+        }
     }
     fn path(&self, p: &str) -> PathBuf {
         self.dir.path().join(p)

@@ -44,3 +44,25 @@ pub fn train_command(dir: &std::path::Path, out: &str, epochs: usize) -> std::pr
     .env_remove("QMTL_DATA");
     c
 }
+
+/// A temporary folder holding `m/model.qmtl`: a Q-MTL(3) model trained for
+/// `epochs` on `train` (CoNLL-U, written to `train.conllu`) with the generated
+/// `conllu(10, 1)` as dev set, without the data folder of the environment.
+pub fn trained_qmtl3(train: &str, epochs: usize) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path();
+    std::fs::write(p.join("train.conllu"), train).unwrap();
+    std::fs::write(p.join("dev.conllu"), conllu(10, 1)).unwrap();
+    let epochs = epochs.to_string();
+    #[rustfmt::skip]
+    let args = ["train", "--train", "train.conllu", "--dev", "dev.conllu", "--out", "m",
+        "--mode", "qmtl", "--heads", "3", "--epochs", &epochs, "--quiet"];
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_qmtl"))
+        .args(args)
+        .current_dir(p)
+        .env_remove("QMTL_DATA")
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    dir
+}
