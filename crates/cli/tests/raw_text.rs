@@ -4,20 +4,10 @@
 //! generated corpus whose tokens follow English-like conventions: "n't" and "'s"
 //! cut off their words, "p.m." and hyphenated compounds whole.
 
-use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
 mod common;
-use common::conllu;
-
-fn qmtl(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_qmtl"))
-        .args(args)
-        .current_dir(dir)
-        .env_remove("QMTL_DATA")
-        .output()
-        .unwrap()
-}
+use common::{conllu, qmtl};
 
 fn stdout(o: &Output) -> String {
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));

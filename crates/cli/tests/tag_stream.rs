@@ -4,20 +4,11 @@
 //! One small Q-MTL(3) model is trained per test on a generated corpus.
 
 use std::io::{Read, Write};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 
 mod common;
-use common::{conllu, ENDS, STEMS};
-
-fn qmtl(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_qmtl"))
-        .args(args)
-        .current_dir(dir)
-        .env_remove("QMTL_DATA")
-        .output()
-        .unwrap()
-}
+use common::{conllu, qmtl, ENDS, STEMS};
 
 fn ok(o: &Output) -> Vec<u8> {
     let err = String::from_utf8_lossy(&o.stderr);

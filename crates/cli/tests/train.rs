@@ -3,20 +3,11 @@
 //! bad flags and damaged models. The pipeline end to end (train -> run.json ->
 //! eval, tag -> score) is tested in the workspace's `tests/`.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Output};
 
 mod common;
-use common::conllu;
-
-fn qmtl(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_qmtl"))
-        .args(args)
-        .current_dir(dir)
-        .env_remove("QMTL_DATA")
-        .output()
-        .unwrap()
-}
+use common::{conllu, qmtl};
 
 fn ok(o: &Output) -> String {
     assert!(

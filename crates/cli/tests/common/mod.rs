@@ -57,12 +57,17 @@ pub fn trained_qmtl3(train: &str, epochs: usize) -> tempfile::TempDir {
     #[rustfmt::skip]
     let args = ["train", "--train", "train.conllu", "--dev", "dev.conllu", "--out", "m",
         "--mode", "qmtl", "--heads", "3", "--epochs", &epochs, "--quiet"];
-    let o = std::process::Command::new(env!("CARGO_BIN_EXE_qmtl"))
-        .args(args)
-        .current_dir(p)
-        .env_remove("QMTL_DATA")
-        .output()
-        .unwrap();
+    let o = qmtl(p, &args);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     dir
+}
+
+/// `qmtl ARGS` run in `dir`, without the data folder of the environment.
+pub fn qmtl(dir: &std::path::Path, args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_qmtl"))
+        .args(args)
+        .current_dir(dir)
+        .env_remove("QMTL_DATA")
+        .output()
+        .unwrap()
 }
