@@ -129,11 +129,6 @@ impl Writer {
 }
 
 pub fn run(_g: &Global, a: TagArgs) -> Result<()> {
-    if let (Some(f @ (TagFormat::Conllu | TagFormat::Columns)), true) =
-        (a.format, a.tokenize.is_some() || a.paragraphs)
-    {
-        bail!("--tokenize and --paragraphs apply to plain text, not to --format {f:?}; CoNLL-U and column input keep their tokens");
-    }
     if let Some(t) = a.threads.filter(|t| t.get() > super::MAX_THREADS) {
         bail!(
             "--threads must be between 1 and {}, got {t}",
@@ -165,11 +160,14 @@ pub fn run(_g: &Global, a: TagArgs) -> Result<()> {
             Format::Columns => TagFormat::Text,
         },
     };
-    if format == TagFormat::Conllu && (a.tokenize.is_some() || a.paragraphs) {
-        bail!(
-            "--tokenize and --paragraphs apply to plain text, and {} reads as CoNLL-U, whose tokens are kept; pass --format text to read it as text",
-            input.path().display()
-        );
+    if format != TagFormat::Text && (a.tokenize.is_some() || a.paragraphs) {
+        match a.format {
+            Some(f) => bail!("--tokenize and --paragraphs apply to plain text, not to --format {f:?}; CoNLL-U and column input keep their tokens"),
+            None => bail!(
+                "--tokenize and --paragraphs apply to plain text, and {} reads as CoNLL-U, whose tokens are kept; pass --format text to read it as text",
+                input.path().display()
+            ),
+        }
     }
     let (tokenizer, lexicon) = a.tokenize.unwrap_or_default().tokenizer(&model.vocab);
     let kind = match format {
