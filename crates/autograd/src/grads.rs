@@ -15,6 +15,9 @@ pub struct Grads<T> {
     /// Rows of a table that received gradient, in first-touched order.
     rows: Vec<Vec<u32>>,
     row_seen: Vec<Vec<bool>>,
+    // The two fields below are for speed only (a first reading can skip
+    // them): they choose when and on which core work is done, never what
+    // it computes.
     /// Squared norm of a dense gradient taken by [`Grads::note_squared_norm`]
     /// while it was in cache; any later write to the gradient forgets it.
     known: Vec<Option<f64>>,

@@ -4,18 +4,30 @@
 //! [`Tape`]; [`Graph::backward`] then runs reverse mode once and accumulates
 //! the gradients of the [`ParamStore`]'s parameters into [`Grads`], which
 //! [`Sgd`] applies. Ops are methods of [`Graph`], one file each under `ops/`,
-//! each with its backward pass right below its forward pass. LSTM cells live
-//! in [`lstm`]: a step built from primitive ops for reading and reference, and
-//! the fused [`Graph::lstm_seq`] / [`Graph::lstm_last`] ops, and their
-//! two-direction forms ([`Graph::bilstm_seq`], [`Graph::bilstm_last_gather`])
-//! that the tagger runs on, the directions on two threads (a training loop's
-//! spinning helper, [`par`], or the rayon pool).
+//! each with its backward pass right below its forward pass. LSTM parameters
+//! and a step built from primitive ops, for reading and reference, live in
+//! [`lstm`]; the fused ops that the tagger trains with live in
+//! `ops/lstm_seq/`: [`Graph::lstm_seq`] / [`Graph::lstm_last`] and their
+//! two-direction forms ([`Graph::bilstm_seq`], [`Graph::bilstm_last_gather`]),
+//! the directions on two threads (a training loop's spinning helper, [`par`],
+//! or the rayon pool).
 //!
 //! Everything is generic over the element type ([`cpu_kernels::Real`]): the
-//! tagger trains in `f32`; the [`gradcheck`] of every op runs the same code in
-//! `f64` against central differences.
+//! tagger trains in `f32`; the gradient check ([`gradcheck()`]) of every op
+//! runs the same code in `f64` against central differences.
 //!
-//! See `docs/autodiff.md` for a walk-through of the tape with numbers.
+//! See `docs/autodiff.md` for a walk-through of the tape with numbers. Most
+//! modules are private, so to read the engine, open the sources in this order:
+//!
+//! 1. `tape.rs`: the tape, nodes, recording, and the backward walk;
+//! 2. `ops/linear.rs`, then `ops/softmax_nll.rs`: two ops with their
+//!    backward passes right below, and a gradient check each;
+//! 3. `grads.rs` and `sgd.rs`: where parameter gradients go, and the update;
+//! 4. `lstm/mod.rs` (the equations) and `lstm/cell.rs` (one step from
+//!    primitive ops);
+//! 5. `ops/lstm_seq/mod.rs` (packing, saved layout), `forward.rs`,
+//!    `backward.rs` (the hand-written derivative), `bi.rs` (two directions);
+//! 6. `ops/heads.rs`: the k heads' loss as one op.
 
 mod gradcheck;
 mod grads;

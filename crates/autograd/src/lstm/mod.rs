@@ -14,6 +14,10 @@
 //! h' = o ⊙ tanh(c')
 //! ```
 //!
+//! The code keeps each row of a batch as a row vector: `Wxi x` is computed
+//! as `x·Wxiᵀ` for all rows at once, and a gradient `d` of a pre-activation
+//! flows back to the input as `d·Wxi` (and to the weight as `dᵀ·x`).
+//!
 //! `Wci` and `Wco` are full `hidden × hidden` matrices. Layout: `wx` stacks
 //! `[Wxi; Wxg; Wxo]` (`3h × input`), `wh` stacks `[Whi; Whg; Who]` (`3h × h`),
 //! `b` is `[bi, bg, bo]` (`1 × 3h`), and `wci`, `wco` are separate. The spec asks

@@ -138,6 +138,23 @@ pub(super) fn direction<'s, T: Real>(
         .iter()
         .scan(0, |acc, &a| Some(std::mem::replace(acc, *acc + a)))
         .collect();
+    // The recurrence, last step to first, over gate pre-activation gradients
+    // `d_*` (row vectors, so a product with W gives the input's gradient).
+    // Sequences are packed longest first, so the `a` rows of step t continue
+    // the first `a` rows of step t-1: row r's previous state is row
+    // `starts[t-1] + r`. Coupled cell (`crate::lstm`), per row:
+    //
+    //   d_o      = dh·tanh(c)·o(1-o)
+    //   dc      += dh·o·(1-tanh²c) + d_o·Wco     o saw the new cell
+    //   d_i      = dc·(g - c_prev)·i(1-i)        c = c_prev + i·(g - c_prev)
+    //   d_g      = dc·i·(1-g²)
+    //   dc_prev += dc·(1-i) + d_i·Wci            f = 1 - i; i saw c_prev
+    //   dh_prev += [d_i d_g d_o]·Wh
+    //
+    // Standard cell: dck = dc + dh·o·(1-tanh²c) is c's whole gradient; then
+    // d_i = dck·g·i(1-i), d_f = dck·c_prev·f(1-f), d_o = dh·tanh(c)·o(1-o),
+    // d_g = dck·i·(1-g²), dc_prev += dck·f, and dh_prev as above. The forget
+    // bias (+1 inside f's sigmoid) is a constant: it adds no term.
     for t in (0..steps).rev() {
         let (start, a) = (starts[t], active[t]);
         let rr = start * h..(start + a) * h;

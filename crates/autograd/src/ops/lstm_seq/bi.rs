@@ -1,5 +1,5 @@
 //! `bilstm_seq` / `bilstm_last_gather`: both directions of a BiLSTM layer as
-//! one op whose two halves run at the same time (`rayon::join`), for two cores
+//! one op whose two halves run at the same time (`crate::par::join`), for two cores
 //! on one model (issue 11). The directions share only their input: each
 //! writes its own saved arrays, output columns and weight gradients, so they
 //! need no locks. Their contributions to the input's gradient are the one
