@@ -276,6 +276,46 @@ fn a_malformed_iob_tag_is_named_with_its_line() {
 }
 
 #[test]
+fn a_failed_update_names_the_training_file_and_line() {
+    // A learning rate of 1e30 overflows the weights within a few updates:
+    // the gradient norm is not finite, and the error says on which sentence.
+    let d = setup();
+    let last = user_error(&train(
+        d.path(),
+        "lr",
+        &["--learning-rate", "1e30", "--mode", "stl", "--epochs", "3"],
+    ));
+    assert!(
+        last.starts_with("qmtl: error: train.conllu: epoch "),
+        "{last}"
+    );
+    assert!(last.contains("the gradient norm is"), "{last}");
+    let line: usize = last
+        .split("training sentence at line ")
+        .nth(1)
+        .and_then(|r| r.split(':').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no line in: {last}"));
+    // That line is a sentence's first token.
+    let text = std::fs::read_to_string(d.path().join("train.conllu")).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    let is_token = |l: &str| !l.is_empty() && !l.starts_with('#');
+    let first = |i: usize| is_token(lines[i]) && (i == 0 || !is_token(lines[i - 1]));
+    assert!(first(line - 1), "line {line}: {:?}", lines[line - 1]);
+}
+
+#[test]
+fn embeddings_of_the_wrong_width_are_named() {
+    let d = setup();
+    std::fs::write(d.path().join("emb.txt"), "a 0.1 0.2 0.3\nb 0.3 0.2 0.1\n").unwrap();
+    let last = user_error(&train(d.path(), "e", &["--embeds", "emb.txt"]));
+    assert!(
+        last.starts_with("qmtl: error: emb.txt: the embeddings are 3-dimensional"),
+        "{last}"
+    );
+}
+
+#[test]
 fn every_size_option_is_checked() {
     let d = setup();
     for (flag, value) in [

@@ -202,10 +202,14 @@ impl Progress for Silent {}
 /// A training failure.
 #[derive(Debug, thiserror::Error)]
 pub enum TrainError {
-    #[error("epoch {epoch}, training sentence {sentence}: {source}")]
+    #[error("epoch {epoch}, training sentence {}: {source}", at(*.sentence, *.line))]
     Optim {
         epoch: usize,
+        /// 1-based index of the training sequence (a sentence longer than
+        /// `MAX_SEQUENCE` tokens counts as several).
         sentence: usize,
+        /// Line of its first token in the training file, where known.
+        line: Option<usize>,
         source: OptimError,
     },
     #[error("{0}")]
@@ -216,10 +220,21 @@ pub enum TrainError {
     EmbeddingDim { got: usize, want: usize },
 }
 
+/// Where a training sequence is: its line when the file gave one.
+fn at(sentence: usize, line: Option<usize>) -> String {
+    match line {
+        Some(line) => format!("at line {line}"),
+        None => sentence.to_string(),
+    }
+}
+
 /// The training data, encoded once.
 pub struct TrainData<'a> {
     pub vocab: &'a Vocab,
     pub train: Vec<Encoded>,
+    /// Line of each training sequence's first token in its file (`None` for
+    /// sentences built in code), for errors.
+    pub lines: Vec<Option<usize>>,
     pub dev: &'a [Sentence],
     pub dev_encoded: Vec<Encoded>,
     pub metric: Metric,
@@ -228,14 +243,19 @@ pub struct TrainData<'a> {
 impl<'a> TrainData<'a> {
     /// Encodes `train` (already cut to the training fraction) and `dev`.
     pub fn new(vocab: &'a Vocab, train: &[Sentence], dev: &'a [Sentence], metric: Metric) -> Self {
+        // A sentence longer than MAX_SEQUENCE is trained on as its windows,
+        // as inference reads it, so one absurd line cannot exhaust memory.
+        const N: usize = crate::eval::MAX_SEQUENCE;
+        let (mut windows, mut lines) = (Vec::new(), Vec::new());
+        for s in train {
+            let w = vocab.encode(s).into_windows(N);
+            lines.extend((0..w.len()).map(|j| s.lines.get(j * N).copied()));
+            windows.extend(w);
+        }
         TrainData {
             vocab,
-            // A sentence longer than MAX_SEQUENCE is trained on as its windows,
-            // as inference reads it, so one absurd line cannot exhaust memory.
-            train: train
-                .iter()
-                .flat_map(|s| vocab.encode(s).into_windows(crate::eval::MAX_SEQUENCE))
-                .collect(),
+            train: windows,
+            lines,
             dev,
             dev_encoded: dev.iter().map(|s| vocab.encode(s)).collect(),
             metric,
@@ -468,6 +488,7 @@ fn run_sentences(
             .map_err(|source| TrainError::Optim {
                 epoch: epoch + 1,
                 sentence: i + 1,
+                line: data.lines[i],
                 source,
             })?;
         done += 1;

@@ -391,3 +391,24 @@ fn a_sentence_longer_than_the_window_is_trained_on_as_its_windows() {
         .collect();
     assert_eq!(windows, vocab.encode(&long).words);
 }
+
+#[test]
+fn each_training_window_knows_the_line_of_its_first_token() {
+    // Errors name a training sequence by the line it starts on; a long
+    // sentence's later windows start mid-sentence.
+    use models::eval::MAX_SEQUENCE;
+    let n = MAX_SEQUENCE + 3;
+    let mut long = corpus::Sentence::new(vec!["w".into(); n], vec!["T".into(); n]);
+    long.lines = (100..100 + n).collect();
+    let mut short = corpus::Sentence::new(vec!["w".into(); 2], vec!["T".into(); 2]);
+    short.lines = vec![7, 8];
+    let code = corpus::Sentence::new(vec!["w".into()], vec!["T".into()]);
+    let train = [short.clone(), long, code, short];
+    let vocab = Vocab::build(&train);
+    let data = TrainData::new(&vocab, &train, &train[..1], Metric::Accuracy);
+    assert_eq!(data.train.len(), 5);
+    assert_eq!(
+        data.lines,
+        [Some(7), Some(100), Some(100 + MAX_SEQUENCE), None, Some(7)]
+    );
+}

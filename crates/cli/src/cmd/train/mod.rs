@@ -189,7 +189,10 @@ fn train(g: &Global, a: &TrainArgs) -> Result<()> {
     };
     let mut state = cfg.init(sizes);
     if let Some(e) = &embeddings {
-        let covered = load_embeddings(&mut state.model, &vocab, e)?;
+        let covered = load_embeddings(&mut state.model, &vocab, e).with_context(|| {
+            let path = a.embeds.as_deref().expect("embeddings come from --embeds");
+            path.display().to_string()
+        })?;
         say(format!(
             "embeddings: {covered} of {} words covered",
             vocab.words.len()
@@ -260,8 +263,15 @@ fn train(g: &Global, a: &TrainArgs) -> Result<()> {
     };
     let data = TrainData::new(&vocab, train, &f.dev.sentences, metric);
     let bars = Bars::new(cfg.epochs, a.quiet);
-    let reports =
-        pool.install(|| models::train_from(&cfg, &mut state, &data, &bars, done, &mut save))?;
+    let reports = pool
+        .install(|| models::train_from(&cfg, &mut state, &data, &bars, done, &mut save))
+        .map_err(|e| match e {
+            // The update failed on a sentence of the training file: name it.
+            e @ models::train::TrainError::Optim { .. } => {
+                anyhow::Error::new(e).context(f.train.path.display().to_string())
+            }
+            e => e.into(),
+        })?;
     bars.finish();
 
     // PTA: "avg" is model averaging, "selected" model selection (the head with
