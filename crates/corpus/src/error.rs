@@ -103,4 +103,45 @@ impl Error {
             Error::Io { path, source }
         }
     }
+
+    /// The same error with its line number moved `by` lines down: for a
+    /// block of a file parsed on its own, whose lines count from its start.
+    /// Every variant is listed, so a new one with a line cannot be missed.
+    pub fn lines_down(mut self, by: usize) -> Self {
+        match &mut self {
+            Error::InvalidUtf8 { line, .. }
+            | Error::Columns { line, .. }
+            | Error::EmptyField { line, .. }
+            | Error::Malformed { line, .. } => *line += by,
+            Error::NotFound { .. }
+            | Error::Io { .. }
+            | Error::NoSentences { .. }
+            | Error::UnknownDataset { .. }
+            | Error::DatasetMissing { .. }
+            | Error::Checksum { .. }
+            | Error::Archive { .. }
+            | Error::Mismatch { .. }
+            | Error::InvalidArgument(_) => {}
+        }
+        self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Error;
+
+    #[test]
+    fn lines_down_moves_only_lines() {
+        let e = Error::EmptyField {
+            path: "a.conllu".into(),
+            line: 3,
+            field: "word",
+        };
+        assert_eq!(e.lines_down(10).to_string(), "a.conllu:13: empty word");
+        let e = Error::NoSentences {
+            path: "a.conllu".into(),
+        };
+        assert_eq!(e.lines_down(10).to_string(), "a.conllu: no sentences");
+    }
 }

@@ -27,7 +27,7 @@ pub fn tag(
             emit(Piece::Text(b.text.clone()))?;
             return Ok(0);
         }
-        Err(e) => return Err(shift(e, b.first_line - 1).into()),
+        Err(e) => return Err(e.lines_down(b.first_line - 1).into()),
     };
     // (sentence, first token, end) of every window, as models::predict cuts them.
     let windows = corpus.sentences.iter().flat_map(|s| {
@@ -102,42 +102,4 @@ fn retag(line: &str, format: Format, tag: &str, misc: Option<&str>) -> String {
     };
     out.push_str(ending);
     out
-}
-
-/// `e` with its line number moved `by` lines down (a block's errors count from its
-/// first line).
-fn shift(e: corpus::Error, by: usize) -> corpus::Error {
-    use corpus::Error as E;
-    match e {
-        E::Columns {
-            path,
-            line,
-            expected,
-            found,
-        } => E::Columns {
-            path,
-            line: line + by,
-            expected,
-            found,
-        },
-        E::EmptyField { path, line, field } => E::EmptyField {
-            path,
-            line: line + by,
-            field,
-        },
-        E::Malformed {
-            path,
-            line,
-            message,
-        } => E::Malformed {
-            path,
-            line: line + by,
-            message,
-        },
-        E::InvalidUtf8 { path, line } => E::InvalidUtf8 {
-            path,
-            line: line + by,
-        },
-        other => other,
-    }
 }
