@@ -148,7 +148,5 @@ pub fn train(
     use anyhow::Context;
     let status = cmd.arg("--out").arg(dir).status().context("running qmtl")?;
     anyhow::ensure!(status.success(), "qmtl train for {what} failed (see above)");
-    let record = models::RunRecord::read(&dir.join("run.json"))?;
-    record.check_model(dir)?;
-    Ok(record)
+    Ok(models::RunRecord::read_dir(dir)?)
 }

@@ -43,6 +43,10 @@ struct Header {
 }
 
 impl Checkpoint {
+    /// The checkpoint's file name in an unfinished run's folder (removed when
+    /// the run ends).
+    pub const FILE: &'static str = "checkpoint.qmtl";
+
     pub fn to_bytes(&self) -> Vec<u8> {
         let header = serde_json::to_vec(&Header {
             format_version: FORMAT_VERSION,

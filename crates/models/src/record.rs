@@ -175,7 +175,26 @@ pub enum RecordError {
     },
 }
 
+impl RunConfig {
+    /// Names the run's configuration and data (not the thread count, which
+    /// changes nothing): the SHA-256 of its canonical JSON (keys sorted) and
+    /// the metric, as checkpoints written before this type existed name it.
+    /// A checkpoint is resumed only by a run with the same fingerprint.
+    pub fn fingerprint(&self, metric: Metric) -> String {
+        let mut json = serde_json::to_value(self).expect("a RunConfig is plain JSON");
+        if let Some(map) = json.as_object_mut() {
+            map.remove("threads");
+        }
+        crate::model_file::sha256_hex(format!("{json}|{}", metric.as_str()).as_bytes())
+    }
+}
+
 impl RunRecord {
+    /// The record's file name in a run's folder.
+    pub const FILE: &'static str = "run.json";
+    /// The name of the model file beside it.
+    pub const MODEL: &'static str = "model.qmtl";
+
     /// Reads `path` (a `run.json`).
     pub fn read(path: &Path) -> Result<Self, RecordError> {
         let bytes = std::fs::read(path).map_err(|source| RecordError::Io {
@@ -221,6 +240,14 @@ impl RunRecord {
     /// The last epoch's dev scores (the model kept is the last epoch's).
     pub fn last_dev(&self) -> Option<&Scores> {
         self.epochs.last().map(|e| &e.dev)
+    }
+
+    /// Reads the record of the run folder `dir` and checks the model beside
+    /// it ([`RunRecord::check_model`]).
+    pub fn read_dir(dir: &Path) -> Result<Self, RecordError> {
+        let record = Self::read(&dir.join(Self::FILE))?;
+        record.check_model(dir)?;
+        Ok(record)
     }
 
     /// Checks the model file in `dir` against the SHA-256 the record names.

@@ -255,3 +255,56 @@ fn the_words_of_mode_and_metric_are_their_serde_names() {
         assert_eq!(serde_json::to_value(m).unwrap(), m.as_str());
     }
 }
+
+/// A run's fingerprint is what it was when `run.json`'s configuration was
+/// assembled key by key with `json!` (the construction below, kept as the
+/// reference), so checkpoints of older builds still resume.
+#[test]
+fn the_fingerprint_is_that_of_the_config_built_by_key() {
+    let file = |p: &str| DataFile {
+        path: p.into(),
+        sha256: format!("{:064x}", p.len()),
+    };
+    for (with_test, with_embeds, mode) in [
+        (true, false, Mode::Qmtl),
+        (false, true, Mode::Pta),
+        (true, true, Mode::Stl),
+    ] {
+        let cfg = TrainConfig {
+            mode,
+            pta: (mode == Mode::Pta).then(PtaConfig::default),
+            ..TrainConfig::default()
+        };
+        let run = RunConfig {
+            train: cfg.clone(),
+            train_file: file("/d/train.conllu"),
+            dev_file: file("/d/dev.conllu"),
+            test_file: with_test.then(|| file("/d/test.conllu")),
+            embeddings_file: with_embeds.then(|| file("/d/vectors.txt")),
+            dataset: with_test.then(|| "ta".to_string()),
+            max_sentences: with_embeds.then_some(7),
+            threads: 3,
+        };
+        let mut old = serde_json::to_value(&cfg).unwrap();
+        let by_key = |d: &DataFile| serde_json::json!({"path": d.path, "sha256": Some(&d.sha256)});
+        old["train_file"] = by_key(&run.train_file);
+        old["dev_file"] = by_key(&run.dev_file);
+        old["test_file"] = run
+            .test_file
+            .as_ref()
+            .map(by_key)
+            .unwrap_or(serde_json::Value::Null);
+        old["embeddings_file"] = match &run.embeddings_file {
+            Some(e) => serde_json::json!({"path": e.path, "sha256": Some(&e.sha256)}),
+            None => serde_json::Value::Null,
+        };
+        old["dataset"] = serde_json::json!(run.dataset);
+        old["max_sentences"] = serde_json::json!(run.max_sentences);
+        use sha2::{Digest, Sha256};
+        let want: String = Sha256::digest(format!("{old}|f1").as_bytes())
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        assert_eq!(run.fingerprint(Metric::F1), want, "{mode:?}");
+    }
+}

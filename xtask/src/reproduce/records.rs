@@ -40,8 +40,8 @@ impl Run {
     /// record names (published records keep no model), and `meta.json`, when
     /// present, parses.
     pub fn read(dir: &Path) -> Result<Run> {
-        let file = dir.join("run.json");
-        let record = RunRecord::read(&file)?;
+        let file = dir.join(RunRecord::FILE);
+        let record = RunRecord::read_dir(dir)?;
         anyhow::ensure!(
             !record.epochs.is_empty(),
             "{} has no epochs",
@@ -56,7 +56,6 @@ impl Run {
             "{} is a PTA run without the test score of its selected head",
             file.display()
         );
-        record.check_model(dir)?;
         let meta = dir.join("meta.json");
         let meta = if meta.is_file() {
             Some(Meta::read(&meta)?)
@@ -135,7 +134,7 @@ impl Store {
             return true;
         }
         let dir = self.path(key);
-        if !dir.join("run.json").is_file() {
+        if !dir.join(RunRecord::FILE).is_file() {
             return false;
         }
         match Run::read(&dir) {
@@ -168,7 +167,7 @@ impl Store {
     pub fn load(&mut self, key: &str) -> Result<Option<&Run>> {
         if !self.cache.contains_key(key) {
             let dir = self.path(key);
-            let run = if dir.join("run.json").is_file() {
+            let run = if dir.join(RunRecord::FILE).is_file() {
                 Some(Run::read(&dir)?)
             } else {
                 None

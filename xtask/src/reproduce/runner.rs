@@ -45,9 +45,6 @@ pub fn host() -> String {
         .unwrap_or_else(|| "host".into())
 }
 
-/// The checkpoint `qmtl train` keeps in an unfinished run's folder.
-const CHECKPOINT: &str = "checkpoint.qmtl";
-
 /// A `.tmp-<key>-<host>-<pid>` folder of `runs`.
 struct TmpDir {
     path: PathBuf,
@@ -96,7 +93,7 @@ pub fn clean_stale(runs: &Path) -> Result<usize> {
     let _lock = Lock::take(runs)?;
     let mut n = 0;
     for t in tmp_dirs(runs) {
-        if !t.alive && !t.path.join(CHECKPOINT).is_file() {
+        if !t.alive && !t.path.join(models::Checkpoint::FILE).is_file() {
             std::fs::remove_dir_all(&t.path)
                 .with_context(|| format!("removing {}", t.path.display()))?;
             n += 1;
@@ -155,7 +152,8 @@ fn claim(runs_dir: &Path, key: &str, store_finished: impl Fn() -> bool) -> Resul
     }
     let _ = std::fs::remove_dir_all(&tmp);
     for t in &dirs {
-        if t.path.join(CHECKPOINT).is_file() && std::fs::rename(&t.path, &tmp).is_ok() {
+        if t.path.join(models::Checkpoint::FILE).is_file() && std::fs::rename(&t.path, &tmp).is_ok()
+        {
             return Ok(Claim::Mine { tmp, resumed: true });
         }
     }
@@ -256,7 +254,7 @@ fn run_one(qmtl: &Path, runs_dir: &Path, job: &Job) -> Result<bool, PathBuf> {
         let _ = std::fs::write(&failed_log, format!("{msg}\n{log}"));
         // A run that got past an epoch keeps its folder: the next invocation
         // resumes it from the checkpoint.
-        if !tmp.join(CHECKPOINT).is_file() {
+        if !tmp.join(models::Checkpoint::FILE).is_file() {
             let _ = std::fs::remove_dir_all(tmp);
         }
         failed_log.clone()
@@ -303,15 +301,14 @@ fn run_one(qmtl: &Path, runs_dir: &Path, job: &Job) -> Result<bool, PathBuf> {
         Err(e) => return Err(fail(format!("running {}: {e}", qmtl.display()))),
     };
     // The record must be whole before it gets its final name.
-    let record = match models::RunRecord::read(&tmp.join("run.json")) {
+    let record = match models::RunRecord::read_dir(&tmp) {
         Ok(r) => r,
-        Err(e) => return Err(fail(format!("qmtl train left no whole record: {e}"))),
+        Err(e) => {
+            return Err(fail(format!(
+                "qmtl train left no whole record and model: {e}"
+            )))
+        }
     };
-    if let Err(e) = record.check_model(&tmp) {
-        return Err(fail(format!(
-            "qmtl train left a record and model that differ: {e}"
-        )));
-    }
     let meta = Meta {
         schema: super::meta::SCHEMA,
         key: job.hashed.clone(),
@@ -336,7 +333,7 @@ fn run_one(qmtl: &Path, runs_dir: &Path, job: &Job) -> Result<bool, PathBuf> {
     if std::fs::rename(&tmp, &dest).is_err() {
         // Another process finished the same run first (the rename onto a
         // non-empty folder fails): its record stands.
-        if dest.join("run.json").is_file() {
+        if dest.join(models::RunRecord::FILE).is_file() {
             let _ = std::fs::remove_dir_all(&tmp);
             return Ok(true);
         }

@@ -218,10 +218,10 @@ fn train(g: &Global, a: &TrainArgs) -> Result<()> {
         max_sentences: a.max_sentences,
         threads: pool.current_num_threads(),
     };
-    let fingerprint = fingerprint(&run_config, metric)?;
+    let fingerprint = run_config.fingerprint(metric);
 
     // Resume from the last finished epoch of an interrupted run in --out.
-    let checkpoint_path = a.out.join(CHECKPOINT);
+    let checkpoint_path = a.out.join(Checkpoint::FILE);
     let mut done = Vec::new();
     if let Some(c) = Checkpoint::load(&checkpoint_path)? {
         if c.fingerprint != fingerprint {
@@ -296,7 +296,7 @@ fn train(g: &Global, a: &TrainArgs) -> Result<()> {
         None => (None, None),
     };
     let (v_norms, w_norms) = state.model.head_norms();
-    let model_path = a.out.join("model.qmtl");
+    let model_path = a.out.join(RunRecord::MODEL);
     // PTA with model selection is saved to predict with its selected head.
     let combine = cfg.combine(&reports);
     let model_bytes = ModelFile::new(cfg.clone(), vocab.clone(), state, combine).to_bytes();
@@ -325,12 +325,12 @@ fn train(g: &Global, a: &TrainArgs) -> Result<()> {
                 .collect(),
         }),
         model: Some(ModelRef {
-            file: "model.qmtl".into(),
+            file: RunRecord::MODEL.into(),
             sha256: models::model_file::sha256_hex(&model_bytes),
         }),
         epochs: reports,
     };
-    let run_path = a.out.join("run.json");
+    let run_path = a.out.join(RunRecord::FILE);
     publish(&run_path, &model_path, &model_bytes, &record.to_json())?;
     if let Err(e) = std::fs::remove_file(&checkpoint_path) {
         if e.kind() != std::io::ErrorKind::NotFound {
@@ -380,28 +380,9 @@ fn read_embeddings(path: &Path) -> Result<(Embeddings, String)> {
     Ok((e, before))
 }
 
-/// The checkpoint of an unfinished run in its --out folder (removed at the end).
-pub const CHECKPOINT: &str = "checkpoint.qmtl";
-
 /// Test hook: `QMTL_ABORT_AFTER_EPOCH=N` makes `qmtl train` exit with status 3
 /// right after the checkpoint of epoch N is written, as a kill would.
 const ABORT_AFTER_EPOCH: &str = "QMTL_ABORT_AFTER_EPOCH";
-
-/// Names a run's configuration and data (not the thread count, which changes
-/// nothing): the SHA-256 of its canonical JSON (keys sorted), as checkpoints
-/// written before `RunConfig` existed name it.
-fn fingerprint(config: &RunConfig, metric: Metric) -> Result<String> {
-    use sha2::{Digest, Sha256};
-    let mut json = serde_json::to_value(config)?;
-    if let Some(map) = json.as_object_mut() {
-        map.remove("threads");
-    }
-    let text = format!("{json}|{}", metric.as_str());
-    Ok(Sha256::digest(text.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect())
-}
 
 fn print_summary(reports: &[EpochReport], test: Option<&models::Scores>, metric: Metric) {
     let last = reports.last().expect("at least one epoch");
@@ -428,65 +409,4 @@ fn print_summary(reports: &[EpochReport], test: Option<&models::Scores>, metric:
         "  training: {secs:.1} s, {:.0} tokens/s",
         toks as f64 / secs.max(1e-9)
     );
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use models::pta::PtaConfig;
-    use models::TrainConfig;
-    use serde_json::json;
-
-    /// A run's fingerprint is what it was when `run.json`'s configuration was
-    /// assembled key by key with `json!` (the construction below, kept as the
-    /// reference), so checkpoints of older builds still resume.
-    #[test]
-    fn the_fingerprint_is_that_of_the_config_built_by_key() {
-        let file = |p: &str| DataFile {
-            path: p.into(),
-            sha256: format!("{:064x}", p.len()),
-        };
-        for (with_test, with_embeds, mode) in [
-            (true, false, Mode::Qmtl),
-            (false, true, Mode::Pta),
-            (true, true, Mode::Stl),
-        ] {
-            let cfg = TrainConfig {
-                mode,
-                pta: (mode == Mode::Pta).then(PtaConfig::default),
-                ..TrainConfig::default()
-            };
-            let run = RunConfig {
-                train: cfg.clone(),
-                train_file: file("/d/train.conllu"),
-                dev_file: file("/d/dev.conllu"),
-                test_file: with_test.then(|| file("/d/test.conllu")),
-                embeddings_file: with_embeds.then(|| file("/d/vectors.txt")),
-                dataset: with_test.then(|| "ta".to_string()),
-                max_sentences: with_embeds.then_some(7),
-                threads: 3,
-            };
-            let mut old = serde_json::to_value(&cfg).unwrap();
-            let by_key = |d: &DataFile| json!({"path": d.path, "sha256": Some(&d.sha256)});
-            old["train_file"] = by_key(&run.train_file);
-            old["dev_file"] = by_key(&run.dev_file);
-            old["test_file"] = run
-                .test_file
-                .as_ref()
-                .map(by_key)
-                .unwrap_or(serde_json::Value::Null);
-            old["embeddings_file"] = match &run.embeddings_file {
-                Some(e) => json!({"path": e.path, "sha256": Some(&e.sha256)}),
-                None => serde_json::Value::Null,
-            };
-            old["dataset"] = json!(run.dataset);
-            old["max_sentences"] = json!(run.max_sentences);
-            use sha2::{Digest, Sha256};
-            let want: String = Sha256::digest(format!("{old}|f1").as_bytes())
-                .iter()
-                .map(|b| format!("{b:02x}"))
-                .collect();
-            assert_eq!(fingerprint(&run, Metric::F1).unwrap(), want, "{mode:?}");
-        }
-    }
 }
