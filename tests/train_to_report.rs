@@ -63,12 +63,13 @@ fn train_writes_model_and_run_json_and_eval_agrees() {
             "--json",
         ],
     ));
-    let ev: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+    let ev: models::EvalReport = serde_json::from_str(out.trim()).unwrap();
+    let test = typed.test.expect("run.json has test scores");
     assert_eq!(
-        ev["heads"], run["test"]["heads"],
+        ev.heads, test.heads,
         "eval of the saved model repeats train's test scores"
     );
-    assert_eq!(ev["avg"], run["test"]["avg"]);
+    assert_eq!(ev.avg, test.avg);
 }
 
 /// The test score of `model` on `test` by `qmtl eval --json`.
@@ -84,8 +85,8 @@ fn eval_avg(model: &Path, test: &Path) -> f64 {
             "--json",
         ],
     ));
-    let ev: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
-    ev["avg"].as_f64().unwrap()
+    let ev: models::EvalReport = serde_json::from_str(out.trim()).unwrap();
+    ev.avg
 }
 
 #[test]

@@ -316,6 +316,52 @@ fn embeddings_of_the_wrong_width_are_named() {
 }
 
 #[test]
+fn a_closed_stdout_ends_quietly() {
+    // `qmtl eval ... | head -1`: the reader is gone before qmtl writes. That
+    // is no error and above all no "internal error".
+    use std::process::Stdio;
+    let d = setup();
+    let closed = |args: &[&str]| {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_qmtl"))
+            .args(args)
+            .current_dir(d.path())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        drop(child.stdout.take());
+        let o = child.wait_with_output().unwrap();
+        let err = stderr(&o);
+        assert!(o.status.success(), "{args:?}: {err}");
+        assert!(!err.contains("error"), "{args:?}: {err}");
+    };
+    closed(&[
+        "train",
+        "--train",
+        "train.conllu",
+        "--dev",
+        "dev.conllu",
+        "--test",
+        "test.conllu",
+        "--epochs",
+        "1",
+        "--mode",
+        "stl",
+        "--out",
+        "m",
+    ]);
+    closed(&["eval", "--model", "m/model.qmtl", "--test", "test.conllu"]);
+    closed(&[
+        "eval",
+        "--model",
+        "m/model.qmtl",
+        "--test",
+        "test.conllu",
+        "--json",
+    ]);
+}
+
+#[test]
 fn every_size_option_is_checked() {
     let d = setup();
     for (flag, value) in [

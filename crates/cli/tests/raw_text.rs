@@ -4,6 +4,7 @@
 //! generated corpus whose tokens follow English-like conventions: "n't" and "'s"
 //! cut off their words, "p.m." and hyphenated compounds whole.
 
+use models::EvalReport;
 use std::process::Output;
 
 mod common;
@@ -92,16 +93,11 @@ impl Setup {
         self.run(&args)
     }
 
-    fn eval_raw(&self, test: &str, extra: &[&str]) -> serde_json::Value {
+    fn eval_raw(&self, test: &str, extra: &[&str]) -> EvalReport {
         let mut args = vec!["--json", "--raw"];
         args.extend_from_slice(extra);
         serde_json::from_str(&stdout(&self.eval(test, &args))).unwrap()
     }
-}
-
-/// The counts `keys` of a `raw` score.
-fn counts<const N: usize>(r: &serde_json::Value, keys: [&str; N]) -> [u64; N] {
-    keys.map(|k| r[k].as_u64().unwrap_or_else(|| panic!("{k} in {r}")))
 }
 
 #[test]
@@ -128,19 +124,22 @@ fn eval_raw_scores_the_tokens_found_and_the_words_tagged() {
     // the gold tokens: the same words are tagged right.
     s.write("test.conllu", &conventions());
     let m = s.eval_raw("test.conllu", &[]);
-    let r = &m["raw"];
-    assert_eq!(r["tokenize"], "model");
-    assert_eq!(counts(r, ["sentences", "left_out"]), [12, 0]);
-    assert_eq!(counts(r, ["words", "gold_tokens"]), [120, 120]);
-    assert_eq!(counts(r, ["found_tokens", "matched_tokens"]), [120, 120]);
-    assert_eq!(r["f1"], 1.0);
-    assert_eq!(r["accuracy"], m["avg"]);
+    let r = m.raw.as_ref().expect("--raw scores");
+    assert_eq!(r.tokenize, "model");
+    assert_eq!([r.sentences, r.left_out], [12, 0]);
+    assert_eq!([r.words, r.gold_tokens], [120, 120]);
+    assert_eq!([r.found_tokens, r.matched_tokens], [120, 120]);
+    assert_eq!(r.f1, 1.0);
+    assert_eq!(r.accuracy, m.avg);
     // UAX #29 alone finds 11 tokens in each sentence, 4 of them right: "can't" and
     // "Pez's" come whole, the compound and "p.m." in pieces.
-    let u = &s.eval_raw("test.conllu", &["--tokenize", "unicode"])["raw"];
-    assert_eq!(u["tokenize"], "unicode");
-    assert_eq!(counts(u, ["found_tokens", "matched_tokens"]), [132, 48]);
-    assert!(u["accuracy"].as_f64().unwrap() <= 0.4, "{u}");
+    let u = s
+        .eval_raw("test.conllu", &["--tokenize", "unicode"])
+        .raw
+        .unwrap();
+    assert_eq!(u.tokenize, "unicode");
+    assert_eq!([u.found_tokens, u.matched_tokens], [132, 48]);
+    assert!(u.accuracy <= 0.4, "{u:?}");
 }
 
 #[test]
@@ -163,15 +162,15 @@ fn multiword_tokens_are_found_but_their_words_never_tagged_right() {
          1\ta\t_\tDET\t_\t_\t0\t_\t_\t_\n\
          4\td\t_\tNOUN\t_\t_\t0\t_\t_\t_\n\n",
     );
-    let r = &s.eval_raw("test.conllu", &[])["raw"];
+    let r = s.eval_raw("test.conllu", &[]).raw.unwrap();
     // The second sentence's token does not spell its text: left out. The third's
     // range "1-3" claims three words but one follows it: "abc" stands for that
     // one, "a", and is scored as a word of its own (such a range once made this
     // command panic). At most the 4 words outside "Kaxlo" can be right.
-    assert_eq!(counts(r, ["sentences", "left_out"]), [2, 1]);
-    assert_eq!(counts(r, ["words", "gold_tokens"]), [6, 5]);
-    assert_eq!(counts(r, ["found_tokens", "matched_tokens"]), [5, 5]);
-    assert!(r["accuracy"].as_f64().unwrap() <= 4.0 / 6.0, "{r}");
+    assert_eq!([r.sentences, r.left_out], [2, 1]);
+    assert_eq!([r.words, r.gold_tokens], [6, 5]);
+    assert_eq!([r.found_tokens, r.matched_tokens], [5, 5]);
+    assert!(r.accuracy <= 4.0 / 6.0, "{r:?}");
 }
 
 #[test]

@@ -233,12 +233,12 @@ fn pta_records_selection_and_updates() {
             "--json",
         ],
     ));
-    let ev: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+    let ev: models::EvalReport = serde_json::from_str(out.trim()).unwrap();
     assert_eq!(
-        ev["avg"], run["test"]["heads"][j],
+        ev.avg, run["test"]["heads"][j],
         "the saved MS model predicts with the selected head"
     );
-    assert_eq!(ev["selected_head"], j);
+    assert_eq!(ev.selected_head, Some(j));
 }
 
 #[test]

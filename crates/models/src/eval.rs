@@ -52,6 +52,51 @@ impl Scores {
     }
 }
 
+/// What `qmtl eval --json` prints: a model's scores on one file. The one type
+/// that writes the object and reads it back.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EvalReport {
+    pub metric: Metric,
+    /// Tokens of the file.
+    pub tokens: usize,
+    /// Each head's (or member's) score.
+    pub heads: Vec<f64>,
+    /// The model's prediction's score (of the selected head under PTA's
+    /// model selection).
+    pub avg: f64,
+    /// The head a PTA model with model selection predicts with (0-based).
+    pub selected_head: Option<usize>,
+    /// Calibration and selective prediction of the predictions (`None` for a
+    /// file without tokens).
+    pub confidence: Option<Confidence>,
+    /// The scores on the file's raw text (`--raw`).
+    pub raw: Option<RawReport>,
+}
+
+/// The model on a file's raw text, tokenized as `qmtl tag` tokenizes:
+/// gold tokens found (by character span) and words tagged right.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawReport {
+    /// How the text was cut (`model`, `unicode` or `whitespace`).
+    pub tokenize: String,
+    /// Sentences scored, and those left out because their gold tokens do not
+    /// spell their text.
+    pub sentences: usize,
+    pub left_out: usize,
+    /// Words of the scored sentences, and the share tagged right.
+    pub words: usize,
+    pub accuracy: f64,
+    /// Gold surface tokens, tokens found, and found tokens with a gold span.
+    pub gold_tokens: usize,
+    pub found_tokens: usize,
+    pub matched_tokens: usize,
+    pub precision: f64,
+    pub recall: f64,
+    pub f1: f64,
+}
+
 /// The predictions for one sentence.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Prediction {

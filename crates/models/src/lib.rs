@@ -20,7 +20,10 @@ pub use config::TaggerConfig;
 /// A sentence as the network reads it (ids, characters flattened); corpus
 /// encodes it ([`corpus::Vocab::encode`]) and every layer here reads it as is.
 pub use corpus::Encoded;
-pub use eval::{evaluate, evaluate_with_confidence, predict, Combine, Metric, Prediction, Scores};
+pub use eval::{
+    evaluate, evaluate_with_confidence, predict, Combine, EvalReport, Metric, Prediction,
+    RawReport, Scores,
+};
 pub use model::Model;
 pub use model_file::{ModelFile, ModelFileError};
 pub use record::{RecordError, RunRecord};

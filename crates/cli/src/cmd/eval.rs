@@ -9,6 +9,7 @@
 //! tag is its gold tag; the words of a multiword token (Greek "στο" for "σε" "το")
 //! cannot be, as the tagger reads surface tokens.
 
+use std::io::Write;
 use std::path::PathBuf;
 
 use std::collections::HashMap;
@@ -16,9 +17,10 @@ use std::collections::HashMap;
 use anyhow::{bail, Result};
 use clap::Args;
 use corpus::{read_corpus, read_raw_conllu, surface_spans, Corpus, Format, Lexicon, Tokenizer};
-use models::{evaluate_with_confidence, predict, Combine, Encoded, Metric, ModelFile};
+use models::{
+    evaluate_with_confidence, predict, Combine, Encoded, EvalReport, Metric, ModelFile, RawReport,
+};
 use rayon::prelude::*;
-use serde_json::json;
 
 use super::tag::text;
 use super::train::MetricArg;
@@ -38,8 +40,8 @@ pub struct EvalArgs {
     metric: Option<MetricArg>,
     #[arg(long, value_enum)]
     format: Option<FormatArg>,
-    /// `{"metric", "tokens", "heads", "avg", "selected_head", "confidence"}`
-    /// instead of text (confidence: calibration and selective prediction of
+    /// One JSON object instead of text (`models::EvalReport`: `metric`,
+    /// `tokens`, `heads`, `avg`, `selected_head`, `confidence`, `raw`) (confidence: calibration and selective prediction of
     /// the predicted tag's probability and of the heads' agreement).
     #[arg(long)]
     json: bool,
@@ -89,33 +91,53 @@ pub fn run(_g: &Global, a: EvalArgs) -> Result<()> {
     } else {
         None
     };
+    let mut out = std::io::stdout().lock();
     if a.json {
-        let raw = raw.map(|r| {
-            json!({"tokenize": how.name(), "sentences": r.sentences, "left_out": r.left_out,
-                   "words": r.words, "accuracy": r.accuracy(), "gold_tokens": r.gold_tokens,
-                   "found_tokens": r.found, "matched_tokens": r.matched,
-                   "precision": r.precision(), "recall": r.recall(), "f1": r.f1()})
-        });
-        println!(
-            "{}",
-            json!({"metric": metric.as_str(), "tokens": tokens, "heads": s.heads, "avg": s.avg, "selected_head": selected, "confidence": confidence, "raw": raw})
-        );
+        let report = EvalReport {
+            metric,
+            tokens,
+            heads: s.heads,
+            avg: s.avg,
+            selected_head: selected,
+            confidence,
+            raw: raw.map(|r| RawReport {
+                tokenize: how.name().to_string(),
+                sentences: r.sentences,
+                left_out: r.left_out,
+                words: r.words,
+                accuracy: r.accuracy(),
+                gold_tokens: r.gold_tokens,
+                found_tokens: r.found,
+                matched_tokens: r.matched,
+                precision: r.precision(),
+                recall: r.recall(),
+                f1: r.f1(),
+            }),
+        };
+        writeln!(out, "{}", serde_json::to_string(&report)?)?;
     } else {
-        println!(
+        writeln!(
+            out,
             "{} on {} ({} tokens)",
             metric.as_str(),
             test.path.display(),
             tokens
-        );
+        )?;
         for (j, h) in s.heads.iter().enumerate() {
-            println!("  head {:>2}  {:.2}", j + 1, 100.0 * h);
+            writeln!(out, "  head {:>2}  {:.2}", j + 1, 100.0 * h)?;
         }
         match selected {
-            Some(j) => println!("  model selection (head {})  {:.2}", j + 1, 100.0 * s.avg),
-            None => println!("  average  {:.2}", 100.0 * s.avg),
+            Some(j) => writeln!(
+                out,
+                "  model selection (head {})  {:.2}",
+                j + 1,
+                100.0 * s.avg
+            )?,
+            None => writeln!(out, "  average  {:.2}", 100.0 * s.avg)?,
         }
         if let Some(r) = raw {
-            println!(
+            writeln!(
+                out,
                 "raw text ({} sentences, {} words; tokens cut by --tokenize {}{})",
                 r.sentences,
                 r.words,
@@ -124,8 +146,9 @@ pub fn run(_g: &Global, a: EvalArgs) -> Result<()> {
                     0 => String::new(),
                     n => format!("; {n} sentences whose tokens do not spell their text left out"),
                 }
-            );
-            println!(
+            )?;
+            writeln!(
+                out,
                 "  tokens   {} found, {} of the {} gold: precision {:.2}, recall {:.2}, F1 {:.2}",
                 r.found,
                 r.matched,
@@ -133,8 +156,8 @@ pub fn run(_g: &Global, a: EvalArgs) -> Result<()> {
                 100.0 * r.precision(),
                 100.0 * r.recall(),
                 100.0 * r.f1()
-            );
-            println!("  words tagged right  {:.2}", 100.0 * r.accuracy());
+            )?;
+            writeln!(out, "  words tagged right  {:.2}", 100.0 * r.accuracy())?;
         }
     }
     Ok(())

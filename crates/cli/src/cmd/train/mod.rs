@@ -338,7 +338,7 @@ fn train(g: &Global, a: &TrainArgs) -> Result<()> {
         }
     }
     if !a.quiet {
-        print_summary(&record.epochs, test.as_ref(), metric);
+        print_summary(&record.epochs, test.as_ref(), metric)?;
         eprintln!("wrote {} and {}", model_path.display(), run_path.display());
     }
     Ok(())
@@ -384,7 +384,15 @@ fn read_embeddings(path: &Path) -> Result<(Embeddings, String)> {
 /// right after the checkpoint of epoch N is written, as a kill would.
 const ABORT_AFTER_EPOCH: &str = "QMTL_ABORT_AFTER_EPOCH";
 
-fn print_summary(reports: &[EpochReport], test: Option<&models::Scores>, metric: Metric) {
+/// The last epoch's scores and the training speed, on stdout (an error, not
+/// a panic, when stdout is closed).
+fn print_summary(
+    reports: &[EpochReport],
+    test: Option<&models::Scores>,
+    metric: Metric,
+) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
     let last = reports.last().expect("at least one epoch");
     let pct = |x: f64| format!("{:.2}", 100.0 * x);
     let heads = |s: &models::Scores| {
@@ -394,19 +402,21 @@ fn print_summary(reports: &[EpochReport], test: Option<&models::Scores>, metric:
             .collect::<Vec<_>>()
             .join(" ")
     };
-    println!("{} after epoch {}:", metric.as_str(), last.epoch);
-    println!(
+    writeln!(out, "{} after epoch {}:", metric.as_str(), last.epoch)?;
+    writeln!(
+        out,
         "  dev   avg {}  heads {}",
         pct(last.dev.avg),
         heads(&last.dev)
-    );
+    )?;
     if let Some(t) = test {
-        println!("  test  avg {}  heads {}", pct(t.avg), heads(t));
+        writeln!(out, "  test  avg {}  heads {}", pct(t.avg), heads(t))?;
     }
     let secs: f64 = reports.iter().map(|r| r.train_seconds).sum();
     let toks: usize = reports.iter().map(|r| r.train_tokens).sum();
-    println!(
+    writeln!(
+        out,
         "  training: {secs:.1} s, {:.0} tokens/s",
         toks as f64 / secs.max(1e-9)
-    );
+    )
 }
