@@ -14,6 +14,10 @@ pub mod seed;
 pub mod tagger;
 pub mod train;
 
+/// The engine's types a caller of this crate needs: the reusable tape that
+/// [`predict`] runs on (one per thread), and the LSTM cell a
+/// [`TaggerConfig`] chooses.
+pub use autograd::{LstmKind, Tape};
 pub use checkpoint::Checkpoint;
 pub use confidence::Confidence;
 pub use config::TaggerConfig;

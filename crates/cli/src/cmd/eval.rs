@@ -239,7 +239,7 @@ fn score_raw(
     let per_sentence = raw
         .par_iter()
         .zip(&test.sentences)
-        .map_init(autograd::Tape::new, |tape, (r, s)| {
+        .map_init(models::Tape::new, |tape, (r, s)| {
             let text = r.text.as_deref().unwrap_or_default();
             let Some(spans) = surface_spans(text, &r.tokens) else {
                 return RawScore {

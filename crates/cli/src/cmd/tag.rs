@@ -211,7 +211,7 @@ pub fn run(_g: &Global, a: TagArgs) -> Result<()> {
         let tagged: Vec<Result<(Vec<Piece>, usize)>> = pool.install(|| {
             batch
                 .par_iter()
-                .map_init(autograd::Tape::new, |tape, b| {
+                .map_init(models::Tape::new, |tape, b| {
                     let mut pieces = Vec::new();
                     let mut predictor = Predictor {
                         pool: &pool,
@@ -236,7 +236,7 @@ pub fn run(_g: &Global, a: TagArgs) -> Result<()> {
         if let Some(b) = big {
             // Its windows are tagged a few at a time, one per thread.
             let width = pool.current_num_threads().min(MAX_WINDOWS_AT_ONCE);
-            let mut tapes: Vec<_> = (0..width).map(|_| autograd::Tape::new()).collect();
+            let mut tapes: Vec<_> = (0..width).map(|_| models::Tape::new()).collect();
             let mut predictor = Predictor {
                 pool: &pool,
                 tapes: &mut tapes,
@@ -302,7 +302,7 @@ const MAX_WINDOWS_AT_ONCE: usize = 3;
 /// so the result does not depend on how many are predicted at once.
 pub struct Predictor<'a> {
     pool: &'a rayon::ThreadPool,
-    tapes: &'a mut [autograd::Tape<f32>],
+    tapes: &'a mut [models::Tape<f32>],
 }
 
 impl Predictor<'_> {

@@ -248,8 +248,8 @@ pub(super) fn config(a: &TrainArgs) -> Result<TrainConfig> {
     cfg.tagger.word_dim = a.word_dim;
     cfg.tagger.noise_sigma = a.sigma;
     cfg.tagger.lstm = match a.lstm {
-        LstmArg::Coupled => autograd::LstmKind::Coupled,
-        LstmArg::Standard => autograd::LstmKind::Standard,
+        LstmArg::Coupled => models::LstmKind::Coupled,
+        LstmArg::Standard => models::LstmKind::Standard,
     };
     Ok(cfg)
 }
