@@ -92,14 +92,6 @@ fn train(dir: &Path, out: &str, extra: &[&str]) -> Output {
     qmtl(dir, &args)
 }
 
-fn sha256(bytes: &[u8]) -> String {
-    use sha2::{Digest, Sha256};
-    Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
-
 #[test]
 fn run_json_names_the_model_it_belongs_to() {
     let d = setup();
@@ -110,7 +102,7 @@ fn run_json_names_the_model_it_belongs_to() {
     assert_eq!(run["model"]["file"], "model.qmtl");
     assert_eq!(
         run["model"]["sha256"].as_str(),
-        Some(sha256(&model).as_str())
+        Some(corpus::sha256_hex(&model).as_str())
     );
     // The record reads as its one type, of this build's schema, and names its model.
     let record = models::RunRecord::read(&d.path().join("m/run.json")).unwrap();
@@ -120,7 +112,7 @@ fn run_json_names_the_model_it_belongs_to() {
     let train = std::fs::read(d.path().join("train.conllu")).unwrap();
     assert_eq!(
         run["config"]["train_file"]["sha256"].as_str(),
-        Some(sha256(&train).as_str())
+        Some(corpus::sha256_hex(&train).as_str())
     );
 }
 

@@ -32,6 +32,7 @@
 //! # Ok(()) }
 //! ```
 
+mod digest;
 mod embeddings;
 mod encode;
 mod error;
@@ -45,6 +46,7 @@ mod transform;
 mod vocab;
 pub mod whole_file;
 
+pub use digest::sha256_hex;
 pub use embeddings::Embeddings;
 pub use encode::{Encoded, CHAR_WINDOW};
 pub use error::{Error, Result};

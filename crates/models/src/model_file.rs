@@ -180,15 +180,6 @@ pub enum ModelFileError {
     Corrupt { path: PathBuf, what: String },
 }
 
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// Lower-case hex SHA-256 of `bytes` (as `run.json` names a model file).
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    hex(&Sha256::digest(bytes))
-}
-
 impl ModelFile {
     /// A model file of `state` (a checkpoint's, or the trained model's, whose
     /// `combine` is [`TrainConfig::combine`]).
@@ -236,7 +227,7 @@ impl ModelFile {
             vocab: self.vocab.clone(),
             members: taggers.len(),
             body_bytes: body.len() as u64,
-            body_sha256: hex(&Sha256::digest(&body)),
+            body_sha256: corpus::sha256_hex(&body),
         };
         let header = serde_json::to_vec(&header).expect("header serialises");
         let mut out = Vec::with_capacity(MAGIC.len() + 8 + header.len() + body.len() + TRAILER);
@@ -313,7 +304,7 @@ impl ModelFile {
                 "the file does not match its checksum (header or parameters damaged)".into(),
             ));
         }
-        if hex(&Sha256::digest(body)) != header.body_sha256 {
+        if corpus::sha256_hex(body) != header.body_sha256 {
             return Err(corrupt("the parameters do not match their checksum".into()));
         }
         let stored: Vec<StoredTagger<'static>> =

@@ -185,7 +185,7 @@ impl RunConfig {
         if let Some(map) = json.as_object_mut() {
             map.remove("threads");
         }
-        crate::model_file::sha256_hex(format!("{json}|{}", metric.as_str()).as_bytes())
+        corpus::sha256_hex(format!("{json}|{}", metric.as_str()).as_bytes())
     }
 }
 
@@ -263,7 +263,7 @@ impl RunRecord {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
             Err(source) => return Err(RecordError::Io { path, source }),
         };
-        let actual = crate::model_file::sha256_hex(&bytes);
+        let actual = corpus::sha256_hex(&bytes);
         if actual != m.sha256 {
             return Err(RecordError::ModelMismatch {
                 path,

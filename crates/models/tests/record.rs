@@ -93,7 +93,7 @@ fn record() -> RunRecord {
         }),
         model: Some(ModelRef {
             file: "model.qmtl".into(),
-            sha256: models::model_file::sha256_hex(b"a model"),
+            sha256: corpus::sha256_hex(b"a model"),
         }),
     }
 }

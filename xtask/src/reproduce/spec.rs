@@ -74,7 +74,7 @@ impl Key {
 
     /// 16 hex digits of the SHA-256 of [`Key::json`]: the record's folder name.
     pub fn hash(&self) -> String {
-        models::model_file::sha256_hex(self.json().as_bytes())[..16].to_string()
+        corpus::sha256_hex(self.json().as_bytes())[..16].to_string()
     }
 }
 

@@ -260,11 +260,7 @@ fn write_verified(reader: &mut impl Read, w: &Wanted, archive: &Path) -> Result<
         out.write_all(&buf[..n]).map_err(|e| Error::io(&tmp, e))?;
     }
     out.as_file().sync_all().map_err(|e| Error::io(&tmp, e))?;
-    let sha256: String = hasher
-        .finalize()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
+    let sha256 = crate::digest::hex(&hasher.finalize());
     if let Some(expected) = &w.sha256 {
         if !expected.eq_ignore_ascii_case(&sha256) {
             // Dropping `out` removes the temporary file.

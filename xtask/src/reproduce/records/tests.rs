@@ -80,7 +80,7 @@ fn store_with(key: &str, model: Option<&[u8]>) -> (tempfile::TempDir, Store) {
     if let Some(m) = model {
         record.model = Some(ModelRef {
             file: "model.qmtl".into(),
-            sha256: models::model_file::sha256_hex(m),
+            sha256: corpus::sha256_hex(m),
         });
         std::fs::write(dir.join("model.qmtl"), m).unwrap();
     }

@@ -40,7 +40,7 @@ struct Files {
 /// parsed (not of the file as it may be later: what was trained on is recorded).
 fn read(path: &Path, format: Option<corpus::Format>) -> Result<(Corpus, String)> {
     let bytes = std::fs::read(path).map_err(|e| corpus::Error::io(path, e))?;
-    let sha = models::model_file::sha256_hex(&bytes);
+    let sha = corpus::sha256_hex(&bytes);
     Ok((parse_corpus(&bytes, path, format)?, sha))
 }
 
@@ -326,7 +326,7 @@ fn train(g: &Global, a: &TrainArgs) -> Result<()> {
         }),
         model: Some(ModelRef {
             file: RunRecord::MODEL.into(),
-            sha256: models::model_file::sha256_hex(&model_bytes),
+            sha256: corpus::sha256_hex(&model_bytes),
         }),
         epochs: reports,
     };
