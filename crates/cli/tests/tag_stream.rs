@@ -360,3 +360,28 @@ fn conllu_and_column_input_keep_every_other_byte() {
     let tag = out.lines().nth(2).unwrap().rsplit_once(' ').unwrap().1;
     assert!(["NOUN", "VERB", "ADJ"].contains(&tag), "{out}");
 }
+
+#[test]
+fn column_input_read_as_text_draws_a_warning() {
+    let s = Setup::new();
+    // Column files are not detected (a line of text could pass for one), but a
+    // first line of a word and one of the model's tags is named.
+    std::fs::write(s.path("in.cols"), "\nkax NOUN\nloy VERB\n").unwrap();
+    let o = s.tag(&["--input", "in.cols"]);
+    assert!(o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("in.cols:2: `kax NOUN` looks like a column file")
+            && err.contains("--format columns"),
+        "{err}"
+    );
+    // Text, and columns said to be columns, draw none.
+    std::fs::write(s.path("in.txt"), "kax loy NOUNS\n").unwrap();
+    for args in [["--input", "in.txt"], ["--input", "in.cols"]] {
+        let mut args = args.to_vec();
+        if args[1] == "in.cols" {
+            args.extend(["--format", "columns"]);
+        }
+        ok(&s.tag(&args));
+    }
+}

@@ -128,6 +128,27 @@ impl Writer {
     }
 }
 
+/// Warns when input read as plain text starts like a column file of this
+/// model's tags ("SOCCER O" for an NER model): a word and the model's tag,
+/// which plain text rarely ends a line with. Columns are not detected
+/// outright, since a line of text could be misread as tokens.
+fn warn_if_columns(input: &Input, vocab: &corpus::Vocab) {
+    let Some((line, text)) = input.detected_on() else {
+        return;
+    };
+    let fields: Vec<&str> = text.split_whitespace().collect();
+    if let [_, .., last] = fields[..] {
+        if vocab.tags.get(last).is_some() {
+            eprintln!(
+                "qmtl: warning: {}:{line}: `{}` looks like a column file (words and tags); \
+                 it is read as plain text: pass --format columns to tag it as columns",
+                input.path().display(),
+                text.trim_end()
+            );
+        }
+    }
+}
+
 pub fn run(_g: &Global, a: TagArgs) -> Result<()> {
     if let Some(t) = a.threads.filter(|t| t.get() > super::MAX_THREADS) {
         bail!(
@@ -157,7 +178,10 @@ pub fn run(_g: &Global, a: TagArgs) -> Result<()> {
         Some(f) => f,
         None => match input.detect()? {
             Format::Conllu => TagFormat::Conllu,
-            Format::Columns => TagFormat::Text,
+            Format::Columns => {
+                warn_if_columns(&input, &model.vocab);
+                TagFormat::Text
+            }
         },
     };
     if format != TagFormat::Text && (a.tokenize.is_some() || a.paragraphs) {

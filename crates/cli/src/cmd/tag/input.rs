@@ -85,6 +85,12 @@ impl Input {
         ))
     }
 
+    /// The line [`Input::detect`] decided on (the last it read), with its
+    /// 1-based number; call it right after `detect`.
+    pub fn detected_on(&self) -> Option<(usize, &str)> {
+        Some((self.line, self.ahead.back()?.as_str()))
+    }
+
     /// The next batch of blocks, None at the end of the input.
     pub fn next_batch(&mut self, blocks: Blocks) -> Result<Option<Vec<Block>>> {
         let blank = |l: &str| l.trim_end_matches([' ', '\t', '\r', '\n']).is_empty();
