@@ -86,7 +86,10 @@ fn main() -> ExitCode {
             what.replace('\n', " ")
         );
     }));
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return bad_arguments(e),
+    };
     // Test hook: the panic policy above is checked end to end with it.
     if std::env::var_os("QMTL_TEST_PANIC").is_some_and(|v| v == "1") {
         panic!("QMTL_TEST_PANIC is set");
@@ -108,6 +111,42 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// A command line clap rejects: one `qmtl: error:` line with clap's tips and
+/// the usage, exit status 1, as for any user error. Help and version go to
+/// stdout as clap prints them.
+fn bad_arguments(e: clap::Error) -> ExitCode {
+    use clap::error::ErrorKind;
+    if matches!(
+        e.kind(),
+        ErrorKind::DisplayHelp
+            | ErrorKind::DisplayVersion
+            | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+    ) {
+        e.exit()
+    }
+    // clap's text is blocks separated by blank lines: the error (with its
+    // details on indented lines), tips, the usage, a pointer to --help.
+    let text = e.render().to_string();
+    let mut parts = Vec::new();
+    for block in text.split("\n\n") {
+        let lines: Vec<&str> = block
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .collect();
+        let joined = lines.join(" ");
+        if let Some(what) = joined.strip_prefix("error: ") {
+            parts.push(what.trim_end_matches(':').to_string());
+        } else if joined.starts_with("tip: ") {
+            parts.push(joined);
+        } else if let Some(usage) = joined.strip_prefix("Usage: ") {
+            parts.push(format!("usage: {usage}"));
+        }
+    }
+    eprintln!("qmtl: error: {} (see --help)", parts.join("; "));
+    ExitCode::FAILURE
 }
 
 /// The cause chain joined by `: `, leaving out a cause whose text the message

@@ -124,6 +124,40 @@ fn stats_errors_are_one_line() {
 }
 
 #[test]
+fn argument_errors_are_one_line_too() {
+    // What clap rejects follows the same policy as every user error: one
+    // line, exit status 1, with clap's details, tip and usage on that line.
+    let home = tempfile::tempdir().unwrap();
+    let cases: [(&[&str], &str); 4] = [
+        (
+            &["eval", "--model", "m"],
+            "not provided: --test <FILE>; usage: qmtl eval",
+        ),
+        (
+            &["train", "--mode", "foo"],
+            "invalid value 'foo' for '--mode <MODE>' [possible values: stl",
+        ),
+        (
+            &["train", "--hedas", "3"],
+            "tip: a similar argument exists: '--heads'",
+        ),
+        (&["data", "list", "ta"], "unexpected argument 'ta' found"),
+    ];
+    for (args, says) in cases {
+        let o = qmtl(home.path(), args);
+        let last = assert_user_error(&o);
+        assert_eq!(stderr(&o).lines().count(), 1, "{args:?}: {}", stderr(&o));
+        assert!(last.contains(says), "{args:?}: {last}");
+    }
+    // Help and version are not errors.
+    for args in [&["--version"][..], &["tag", "--help"]] {
+        let o = qmtl(home.path(), args);
+        assert_eq!(o.status.code(), Some(0), "{args:?}");
+        assert!(!stdout(&o).is_empty());
+    }
+}
+
+#[test]
 fn score_prints_conlleval_report_and_json() {
     let home = tempfile::tempdir().unwrap();
     let (gold, pred) = ("data/fixtures/ner-gold.txt", "data/fixtures/ner-pred.txt");

@@ -190,5 +190,7 @@ fn eval_raw_needs_the_text_of_every_sentence() {
     assert!(err.contains("cols.txt is a column file"), "{err}");
     // --tokenize belongs to --raw.
     let o = s.eval("cols.txt", &["--tokenize", "unicode"]);
-    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(o.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("not provided: --raw"), "{err}");
 }
