@@ -129,7 +129,19 @@ fn emitted_jobs_run_by_a_shell_then_report_only() {
     let jobs = dir.path().join("jobs.sh");
     let mut emit = SMOKE_TA_TABLE2.to_vec();
     emit.extend(["--emit-jobs", jobs.to_str().unwrap()]);
-    ok(&reproduce(&qmtl, &results, &emit).output().unwrap());
+    let said = ok(&reproduce(&qmtl, &results, &emit).output().unwrap());
+    // The command it suggests for the report keeps every option but
+    // --emit-jobs, --results among them.
+    let then = said
+        .split("then: ")
+        .nth(1)
+        .unwrap_or_else(|| panic!("{said}"));
+    assert!(
+        then.contains(&format!("--results {}", results.display()))
+            && then.trim_end().ends_with("--report-only")
+            && !then.contains("--emit-jobs"),
+        "{said}"
+    );
     let text = std::fs::read_to_string(&jobs).unwrap();
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(lines.len(), 3, "k = 1, 3, 6 on ta:\n{text}");

@@ -11,7 +11,7 @@ struct Opts {
     seed: u64,
 }
 
-const USAGE: &str = "usage: cargo xtask compare [NAME] [--epochs N] [--heads K] [--seed S]";
+pub const USAGE: &str = "usage: cargo xtask compare [NAME] [--epochs N] [--heads K] [--seed S]";
 
 fn parse(args: &[String]) -> Result<Opts> {
     let mut o = Opts {

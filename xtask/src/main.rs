@@ -18,17 +18,31 @@ mod speed;
 
 use std::process::ExitCode;
 
+/// `cargo xtask --help`.
+const TASKS: &str = "usage: cargo xtask <task> [options]; `cargo xtask <task> --help` for each
+
+tasks:
+  compare [NAME]   STL against Q-MTL(k) on one dataset (ta by default), side by side
+  reproduce        every table and figure of the paper on the data present (results/report.md)
+  speed [NAME...]  training speed: tokens per second, the cost of heads, two threads against one";
+
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
+    let help = args[1.min(args.len())..]
+        .iter()
+        .any(|a| a == "--help" || a == "-h");
     let result = match args.first().map(String::as_str) {
+        Some("compare") if help => print(compare::USAGE),
+        Some("speed") if help => print(speed::USAGE),
         Some("compare") => compare::run(&args[1..]),
         Some("reproduce") => reproduce::run(&args[1..]),
         Some("speed") => speed::run(&args[1..]),
+        Some("--help" | "-h" | "help") => print(TASKS),
         Some(other) => Err(anyhow::anyhow!(
             "unknown task `{other}`; tasks: compare, reproduce, speed"
         )),
         None => Err(anyhow::anyhow!(
-            "usage: cargo xtask <task>; tasks: compare, reproduce, speed"
+            "usage: cargo xtask <task>; tasks: compare, reproduce, speed (cargo xtask --help)"
         )),
     };
     match result {
@@ -38,6 +52,12 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// Prints `text` (a usage) on stdout.
+fn print(text: &str) -> anyhow::Result<()> {
+    println!("{text}");
+    Ok(())
 }
 
 /// The workspace root (xtask lives one level below it).

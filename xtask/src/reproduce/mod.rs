@@ -28,6 +28,21 @@ use std::time::Instant;
 use experiments::Ctx;
 use records::Store;
 
+/// The options of this invocation without `--emit-jobs FILE`: the command
+/// that builds the report of the emitted jobs' records.
+fn same_options(args: &[String]) -> String {
+    let mut out = Vec::new();
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        if a == "--emit-jobs" {
+            it.next();
+        } else {
+            out.push(a.as_str());
+        }
+    }
+    out.join(" ")
+}
+
 pub fn run(args: &[String]) -> Result<()> {
     if args.iter().any(|a| a == "--help" || a == "-h") {
         println!("{}\n\nprofiles:", opts::USAGE);
@@ -79,12 +94,12 @@ pub fn run(args: &[String]) -> Result<()> {
         emit::write(file, &qmtl, &store.dir, &pending)?;
         println!(
             "wrote {} commands to {} (longest first). Run them anywhere that sees {} and the data, \
-             e.g. `parallel -j 8 < {}`, then: cargo xtask reproduce --profile {} --report-only",
+             e.g. `parallel -j 8 < {}`, then: cargo xtask reproduce {} --report-only",
             pending.len(),
             file.display(),
             store.dir.display(),
             file.display(),
-            ctx.profile.name
+            same_options(args)
         );
         return Ok(());
     }

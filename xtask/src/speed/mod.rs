@@ -43,7 +43,7 @@ struct Opts {
     record: Option<PathBuf>,
 }
 
-const USAGE: &str = "usage: cargo xtask speed [NAME...] [--rounds R] [--heads K,K...] \
+pub const USAGE: &str = "usage: cargo xtask speed [NAME...] [--rounds R] [--heads K,K...] \
                      [--ensembles K,K...] [--threads T,T...] [--max-sentences N] [--data-dir DIR] [--qmtl PATH] \
                      [--out DIR] [--record FILE]";
 
