@@ -302,7 +302,8 @@ fn embeddings_of_the_wrong_width_are_named() {
     std::fs::write(d.path().join("emb.txt"), "a 0.1 0.2 0.3\nb 0.3 0.2 0.1\n").unwrap();
     let last = user_error(&train(d.path(), "e", &["--embeds", "emb.txt"]));
     assert!(
-        last.starts_with("qmtl: error: emb.txt: the embeddings are 3-dimensional"),
+        last.starts_with("qmtl: error: emb.txt: the embeddings are 3-dimensional")
+            && last.ends_with("`qmtl train --word-dim`, to 3)"),
         "{last}"
     );
 }

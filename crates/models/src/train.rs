@@ -216,7 +216,7 @@ pub enum TrainError {
     Data(#[from] corpus::Error),
     #[error("after an epoch: {0}")]
     Hook(Box<dyn std::error::Error + Send + Sync>),
-    #[error("the embeddings are {got}-dimensional but the word embedding is {want}-dimensional (set the word dimension to {got})")]
+    #[error("the embeddings are {got}-dimensional but the word embedding is {want}-dimensional (set the word dimension, `qmtl train --word-dim`, to {got})")]
     EmbeddingDim { got: usize, want: usize },
 }
 
