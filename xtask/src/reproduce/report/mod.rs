@@ -195,7 +195,7 @@ pub fn write(
                  runs and compares their test scores with the records).\n"
             .into(),
     };
-    let md = sections::assemble(ctx, summary, &prov, &parts);
+    let md = sections::assemble(ctx, summary, &prov, &parts, exps.contains(&Exp::Seeds));
     let path = results.join("report.md");
     crate::replace::replace(&path, md.as_bytes())?;
     Ok(path)

@@ -30,19 +30,36 @@ pub struct Provenance {
     pub verification: String,
 }
 
-pub fn assemble(ctx: &Ctx, s: &Summary, prov: &Provenance, parts: &[Section]) -> String {
+/// `1, 2, 3`.
+fn list(seeds: &[u64]) -> String {
+    seeds
+        .iter()
+        .map(u64::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The report; `seed_study` when the `seeds` experiment is part of it.
+pub fn assemble(
+    ctx: &Ctx,
+    s: &Summary,
+    prov: &Provenance,
+    parts: &[Section],
+    seed_study: bool,
+) -> String {
     let p = &ctx.profile;
     let mut md =
         String::from("# Reproduction report: Frustratingly Easy Quasi-Multitask Learning\n\n");
     md += &format!(
-        "Profile **{}**: {}. Seeds: {}. Generated {} by `cargo xtask reproduce --profile {}`.\n\n",
+        "Profile **{}**: {}. Seeds: {}{}. Generated {} by `cargo xtask reproduce --profile {}`.\n\n",
         p.name,
         p.about,
-        p.seeds
-            .iter()
-            .map(u64::to_string)
-            .collect::<Vec<_>>()
-            .join(", "),
+        list(&p.seeds),
+        if seed_study {
+            format!(" (the seed study's: {})", list(&p.study_seeds))
+        } else {
+            String::new()
+        },
         env::now_utc(),
         p.name
     );
