@@ -15,11 +15,13 @@ use std::time::Duration;
 use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
 
-/// Downloads `url` to `dest`, showing progress on stderr.
-pub fn download(url: &str, dest: &Path) -> anyhow::Result<()> {
+/// Downloads `url` to `dest`, saying so on `say` and showing progress on
+/// stderr.
+pub fn download(url: &str, dest: &Path, say: &mut impl std::io::Write) -> anyhow::Result<()> {
     if std::env::var_os("QMTL_OFFLINE").is_some_and(|v| !v.is_empty()) {
         anyhow::bail!("not downloading {url}: QMTL_OFFLINE is set");
     }
+    writeln!(say, "downloading {url}")?;
     let agent: ureq::Agent = ureq::Agent::config_builder()
         .timeout_connect(Some(Duration::from_secs(30)))
         .timeout_recv_response(Some(Duration::from_secs(60)))

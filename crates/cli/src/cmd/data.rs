@@ -342,8 +342,7 @@ fn fetch_source(
                 .url
                 .as_deref()
                 .context("source has no download URL")?;
-            writeln!(err, "downloading {url}")?;
-            crate::download::download(url, &cached)
+            crate::download::download(url, &cached, err)
                 .with_context(|| format!("could not download {archive_name}"))?;
             cached
         }
