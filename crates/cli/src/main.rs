@@ -80,7 +80,9 @@ fn main() -> ExitCode {
             .location()
             .map(|l| format!(" (at {}:{})", l.file(), l.line()))
             .unwrap_or_default();
-        let _ = std::io::stdout().flush();
+        // No flush of stdout here: the thread that panicked may be a worker
+        // while another thread holds stdout's lock (`tag` does), and waiting
+        // for it would hang instead of exiting.
         eprintln!(
             "qmtl: internal error: {}{at}; please report it",
             what.replace('\n', " ")

@@ -382,6 +382,52 @@ fn every_size_option_is_checked() {
 }
 
 #[test]
+fn a_panic_in_a_tag_worker_ends_the_run() {
+    // A worker panics while the main thread holds stdout: the panic hook once
+    // waited for stdout's lock and hung for good.
+    use std::process::Stdio;
+    let d = setup();
+    ok(&train(d.path(), "m", &["--mode", "stl"]));
+    std::fs::write(d.path().join("in.txt"), "kax loy\nmiz\n").unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_qmtl"))
+        .args([
+            "tag",
+            "--model",
+            "m/model.qmtl",
+            "--input",
+            "in.txt",
+            "--threads",
+            "2",
+        ])
+        .current_dir(d.path())
+        .env("QMTL_TEST_PANIC", "tag-worker")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // A guard against the hang, not a time limit: the run takes milliseconds.
+    let mut waited = 0;
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        if waited == 600 {
+            child.kill().unwrap();
+            panic!("qmtl tag still running after 60 s: it hangs");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        waited += 1;
+    };
+    let o = child.wait_with_output().unwrap();
+    let err = stderr(&o);
+    assert_eq!(status.code(), Some(101), "{err}");
+    assert!(
+        err.contains("qmtl: internal error: QMTL_TEST_PANIC=tag-worker"),
+        "{err}"
+    );
+}
+
+#[test]
 fn a_panic_is_one_line_without_backtrace() {
     let d = setup();
     let o = qmtl_env(

@@ -385,3 +385,26 @@ fn column_input_read_as_text_draws_a_warning() {
         ok(&s.tag(&args));
     }
 }
+
+#[test]
+fn column_tags_are_replaced_where_the_reader_cuts_them() {
+    // A no-break space ends "B-LOC\u{a0}", a tag of the space-separated line
+    // (it once cut inside that character and panicked); a tab-separated tag
+    // may hold a space and is replaced whole.
+    let s = Setup::new();
+    std::fs::write(s.path("in.ner"), "kax B-LOC\u{a0}\nloy O\n\nmiz\tB LOC\n\n").unwrap();
+    let out = String::from_utf8(ok(&s.tag(&["--input", "in.ner", "--format", "columns"]))).unwrap();
+    let lines: Vec<&str> = out.lines().collect();
+    let tag = |l: &str, sep: char| l.rsplit_once(sep).unwrap().1.to_string();
+    assert_eq!(lines.len(), 5, "{out}");
+    assert!(
+        lines[0].starts_with("kax ") && lines[3].starts_with("miz\t"),
+        "{out}"
+    );
+    for (l, sep) in [(lines[0], ' '), (lines[1], ' '), (lines[3], '\t')] {
+        assert!(
+            ["NOUN", "VERB", "ADJ"].contains(&tag(l, sep).as_str()),
+            "{out}"
+        );
+    }
+}

@@ -212,6 +212,9 @@ pub fn run(_g: &Global, a: TagArgs) -> Result<()> {
         tokens: 0,
     };
     let path = input.path().to_path_buf();
+    // Test hook: a worker thread panics, as a bug would, while this thread
+    // holds stdout (`hardening.rs` checks that qmtl then exits, not hangs).
+    let worker_panics = std::env::var_os("QMTL_TEST_PANIC").is_some_and(|v| v == "tag-worker");
     let blocks = match (w.text, a.paragraphs) {
         (false, _) => Blocks::Sentences,
         (true, false) => Blocks::Lines,
@@ -236,6 +239,9 @@ pub fn run(_g: &Global, a: TagArgs) -> Result<()> {
             batch
                 .par_iter()
                 .map_init(models::Tape::new, |tape, b| {
+                    if worker_panics {
+                        panic!("QMTL_TEST_PANIC=tag-worker is set");
+                    }
                     let mut pieces = Vec::new();
                     let mut predictor = Predictor {
                         pool: &pool,

@@ -16,6 +16,14 @@ use crate::sentence::Sentence;
 /// The document separator of the CoNLL shared tasks.
 pub const DOCSTART: &str = "-DOCSTART-";
 
+/// Where the tag (the last column) of a token line begins, in bytes, by the
+/// reader's rule: after the line's last tab if it has one, else after its last
+/// space. `line` is without its ending and trailing spaces and tabs.
+pub fn tag_start(line: &str) -> usize {
+    let sep = if line.contains('\t') { '\t' } else { ' ' };
+    line.rfind(sep).map_or(0, |k| k + 1)
+}
+
 pub(super) fn parse(text: &str, path: &Path) -> Result<Vec<Sentence>> {
     let mut builder = SentenceBuilder::new();
     // (number of columns, line that set it)
@@ -73,4 +81,16 @@ fn first_last_count<'a>(mut fields: impl Iterator<Item = &'a str>) -> (&'a str, 
     let first = fields.next().unwrap_or("");
     let (last, count) = fields.fold((first, 1), |(_, n), f| (f, n + 1));
     (first, last, count)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_tag_starts_after_the_last_separator_of_the_line() {
+        assert_eq!(super::tag_start("Paris B-LOC"), 6);
+        // Tabs win over spaces; a no-break space is part of a field.
+        assert_eq!(super::tag_start("New York\tB LOC"), 9);
+        assert_eq!(super::tag_start("x B-LOC\u{a0}"), 2);
+        assert_eq!(super::tag_start("alone"), 0);
+    }
 }

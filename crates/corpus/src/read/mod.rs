@@ -11,6 +11,7 @@
 mod columns;
 mod conllu;
 
+pub use columns::tag_start as column_tag_start;
 pub use conllu::{surface_spans, RawSentence};
 
 use std::path::Path;

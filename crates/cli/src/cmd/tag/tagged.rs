@@ -95,10 +95,7 @@ fn retag(line: &str, format: Format, tag: &str, misc: Option<&str>) -> String {
             }
             f.join("\t")
         }
-        Format::Columns => {
-            let cut = body.rfind(char::is_whitespace).map_or(0, |k| k + 1);
-            format!("{}{tag}", &body[..cut])
-        }
+        Format::Columns => format!("{}{tag}", &body[..corpus::column_tag_start(body)]),
     };
     out.push_str(ending);
     out
