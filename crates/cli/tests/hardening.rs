@@ -381,6 +381,69 @@ fn every_size_option_is_checked() {
     assert!(e.contains("--threads") && e.contains("256"), "{e}");
 }
 
+#[cfg(unix)]
+#[test]
+fn tag_output_follows_links_keeps_modes_and_spares_the_model() {
+    use std::os::unix::fs::{symlink, FileTypeExt, PermissionsExt};
+    let d = setup();
+    let p = d.path();
+    ok(&train(p, "m", &["--mode", "stl"]));
+    std::fs::write(p.join("in.txt"), "kax loy\n").unwrap();
+    let tag = |out: &str| {
+        qmtl(
+            p,
+            &[
+                "tag",
+                "--model",
+                "m/model.qmtl",
+                "--input",
+                "in.txt",
+                "--output",
+                out,
+            ],
+        )
+    };
+    // Through a link: the link stays, its file gets the text, with its mode.
+    std::fs::write(p.join("real.conllu"), "old").unwrap();
+    std::fs::set_permissions(
+        p.join("real.conllu"),
+        std::fs::Permissions::from_mode(0o600),
+    )
+    .unwrap();
+    symlink("real.conllu", p.join("link.conllu")).unwrap();
+    ok(&tag("link.conllu"));
+    assert!(std::fs::symlink_metadata(p.join("link.conllu"))
+        .unwrap()
+        .file_type()
+        .is_symlink());
+    let text = std::fs::read_to_string(p.join("real.conllu")).unwrap();
+    assert!(text.starts_with("# sent_id = 1\n"), "{text}");
+    let mode = std::fs::metadata(p.join("real.conllu"))
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o600);
+    // A named pipe is written in place, as `> pipe` would.
+    let fifo = p.join("pipe");
+    assert!(Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap()
+        .success());
+    let reader = std::thread::spawn(move || std::fs::read_to_string(fifo).unwrap());
+    ok(&tag("pipe"));
+    assert!(reader.join().unwrap().starts_with("# sent_id = 1\n"));
+    assert!(std::fs::metadata(p.join("pipe"))
+        .unwrap()
+        .file_type()
+        .is_fifo());
+    // The model is never the output.
+    let model = std::fs::read(p.join("m/model.qmtl")).unwrap();
+    let e = user_error(&tag("m/../m/model.qmtl"));
+    assert!(e.contains("is the model file"), "{e}");
+    assert_eq!(std::fs::read(p.join("m/model.qmtl")).unwrap(), model);
+}
+
 #[test]
 fn a_panic_in_a_tag_worker_ends_the_run() {
     // A worker panics while the main thread holds stdout: the panic hook once

@@ -9,8 +9,9 @@
 //! read (data files, model files, run records, the report, tagged text) goes
 //! through here.
 
+use std::fs::File;
 use std::io::{self, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use tempfile::NamedTempFile;
 
@@ -31,14 +32,85 @@ pub fn temp_beside(path: &Path) -> io::Result<NamedTempFile> {
     b.tempfile_in(dir)
 }
 
-/// Writes `bytes` to `path` whole: a temporary file beside it, synced to disk,
-/// then renamed over `path`. The folder must exist.
+/// Where a file is written: a regular file (or one not there yet) through a
+/// temporary file beside it, renamed over it by [`Destination::commit`]; a
+/// device, pipe or socket (`/dev/null`, a FIFO) in place, as a shell
+/// redirection would, never replaced by a regular file. A symbolic link is
+/// followed, so it stays a link to the new file; a file that is replaced keeps
+/// its permissions.
+pub enum Destination {
+    Whole { tmp: NamedTempFile, path: PathBuf },
+    Stream(File),
+}
+
+impl Destination {
+    pub fn open(path: &Path) -> io::Result<Destination> {
+        let target = match std::fs::canonicalize(path) {
+            Ok(real) => real,
+            // Not there yet; a dangling link is followed to where it points.
+            Err(e) if e.kind() == io::ErrorKind::NotFound => match std::fs::read_link(path) {
+                Ok(to) => path.parent().unwrap_or(Path::new("")).join(to),
+                Err(_) => path.to_path_buf(),
+            },
+            Err(e) => return Err(e),
+        };
+        match std::fs::metadata(&target) {
+            Ok(m) if m.is_dir() => Err(io::Error::new(
+                io::ErrorKind::IsADirectory,
+                "is a folder, not a file",
+            )),
+            Ok(m) if !m.is_file() => Ok(Destination::Stream(
+                std::fs::OpenOptions::new().write(true).open(&target)?,
+            )),
+            Ok(m) => {
+                let tmp = temp_beside(&target)?;
+                tmp.as_file().set_permissions(m.permissions())?;
+                Ok(Destination::Whole { tmp, path: target })
+            }
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(Destination::Whole {
+                tmp: temp_beside(&target)?,
+                path: target,
+            }),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Makes what was written the file: synced and renamed into place (a
+    /// stream is flushed). Dropping a `Destination` instead deletes the
+    /// temporary file and leaves the old one.
+    pub fn commit(self) -> io::Result<()> {
+        match self {
+            Destination::Whole { tmp, path } => {
+                tmp.as_file().sync_all()?;
+                tmp.persist(&path).map_err(|e| e.error)?;
+                Ok(())
+            }
+            Destination::Stream(mut f) => f.flush(),
+        }
+    }
+}
+
+impl Write for Destination {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match self {
+            Destination::Whole { tmp, .. } => tmp.write(buf),
+            Destination::Stream(f) => f.write(buf),
+        }
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        match self {
+            Destination::Whole { tmp, .. } => tmp.flush(),
+            Destination::Stream(f) => f.flush(),
+        }
+    }
+}
+
+/// Writes `bytes` to `path` whole ([`Destination`]): a temporary file beside
+/// it, synced to disk, then renamed over `path`. The folder must exist.
 pub fn write_whole(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    let mut tmp = temp_beside(path)?;
-    tmp.write_all(bytes)?;
-    tmp.as_file().sync_all()?;
-    tmp.persist(path).map_err(|e| e.error)?;
-    Ok(())
+    let mut d = Destination::open(path)?;
+    d.write_all(bytes)?;
+    d.commit()
 }
 
 #[cfg(test)]
@@ -113,6 +185,47 @@ mod tests {
         drop(tmp);
         assert_eq!(names_in(dir.path()), ["x.json"]);
         assert_eq!(std::fs::read(&path).unwrap(), b"[]");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn links_are_followed_devices_written_in_place_and_modes_kept() {
+        use std::os::unix::fs::{symlink, FileTypeExt, PermissionsExt};
+        let dir = tempfile::tempdir().unwrap();
+        let (real, link) = (dir.path().join("real.txt"), dir.path().join("link.txt"));
+        std::fs::write(&real, b"old").unwrap();
+        std::fs::set_permissions(&real, std::fs::Permissions::from_mode(0o600)).unwrap();
+        symlink("real.txt", &link).unwrap();
+        write_whole(&link, b"new").unwrap();
+        assert!(std::fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink());
+        assert_eq!(std::fs::read(&real).unwrap(), b"new");
+        let mode = std::fs::metadata(&real).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+        // A dangling link makes its target.
+        let (to, dangling) = (dir.path().join("to.txt"), dir.path().join("dangling.txt"));
+        symlink("to.txt", &dangling).unwrap();
+        write_whole(&dangling, b"x").unwrap();
+        assert_eq!(std::fs::read(&to).unwrap(), b"x");
+        // A named pipe (like a device) is written in place and stays a pipe.
+        let fifo = dir.path().join("pipe");
+        let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+        assert!(made.is_ok_and(|s| s.success()), "mkfifo");
+        let reader = {
+            let fifo = fifo.clone();
+            std::thread::spawn(move || std::fs::read(fifo).unwrap())
+        };
+        write_whole(&fifo, b"through").unwrap();
+        assert_eq!(reader.join().unwrap(), b"through");
+        assert!(std::fs::metadata(&fifo).unwrap().file_type().is_fifo());
+        let e = write_whole(dir.path(), b"x").unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::IsADirectory);
+        assert_eq!(
+            names_in(dir.path()),
+            ["dangling.txt", "link.txt", "pipe", "real.txt", "to.txt"]
+        );
     }
 
     #[test]

@@ -157,6 +157,15 @@ pub fn run(_g: &Global, a: TagArgs) -> Result<()> {
         );
     }
     let model = ModelFile::load(&a.model)?;
+    if let Some(out) = &a.output {
+        let same = |p: &std::path::Path| std::fs::canonicalize(p).ok();
+        if same(out).is_some() && same(out) == same(&a.model) {
+            bail!(
+                "--output {} is the model file; tagging would overwrite it",
+                out.display()
+            );
+        }
+    }
     let (reader, name, size): (Box<dyn std::io::BufRead + Send>, _, _) = match &a.input {
         Some(p) => {
             let f = std::fs::File::open(p).map_err(|e| corpus::Error::io(p, e))?;

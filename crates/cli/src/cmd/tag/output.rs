@@ -1,19 +1,22 @@
 //! Where `qmtl tag` writes: standard output, or `--output FILE` through a temporary
 //! file created (exclusively, with an unpredictable name) in the same folder and renamed
 //! over FILE only when everything was written, so FILE is either the old one or the
-//! complete new one. Progress with tokens per second goes to stderr on a terminal.
+//! complete new one (`corpus::whole_file::Destination`: a link is followed, a
+//! device or pipe is written in place). Progress with tokens per second goes to
+//! stderr on a terminal.
 
 use std::io::{BufWriter, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{Context, Result};
+use corpus::whole_file::Destination;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 pub enum Sink {
     Stdout(BufWriter<std::io::StdoutLock<'static>>),
     File {
-        w: BufWriter<tempfile::NamedTempFile>,
+        w: BufWriter<Destination>,
         path: PathBuf,
     },
 }
@@ -23,10 +26,9 @@ impl Sink {
         let Some(path) = path else {
             return Ok(Sink::Stdout(BufWriter::new(std::io::stdout().lock())));
         };
-        let tmp = corpus::whole_file::temp_beside(path)
-            .with_context(|| format!("writing {}", path.display()))?;
+        let d = Destination::open(path).with_context(|| format!("writing {}", path.display()))?;
         Ok(Sink::File {
-            w: BufWriter::with_capacity(1 << 16, tmp),
+            w: BufWriter::with_capacity(1 << 16, d),
             path: path.to_path_buf(),
         })
     }
@@ -59,15 +61,11 @@ impl Sink {
             Sink::Stdout(mut w) => w.flush().context("writing to stdout"),
             Sink::File { w, path } => {
                 let context = || format!("writing {}", path.display());
-                let tmp = w
+                let d = w
                     .into_inner()
                     .map_err(|e| e.into_error())
                     .with_context(context)?;
-                tmp.as_file().sync_all().with_context(context)?;
-                tmp.persist(&path)
-                    .map_err(|e| e.error)
-                    .with_context(context)?;
-                Ok(())
+                d.commit().with_context(context)
             }
         }
     }
