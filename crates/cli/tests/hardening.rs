@@ -444,6 +444,27 @@ fn tag_output_follows_links_keeps_modes_and_spares_the_model() {
     assert_eq!(std::fs::read(p.join("m/model.qmtl")).unwrap(), model);
 }
 
+#[cfg(unix)]
+#[test]
+fn endless_inputs_are_refused_with_bounded_memory() {
+    // /dev/zero has no magic and no line break: a model is refused on its
+    // first bytes, text at the line limit (64 MiB), embeddings at theirs.
+    let d = setup();
+    ok(&train(d.path(), "m", &["--mode", "stl"]));
+    let e = user_error(&qmtl(
+        d.path(),
+        &["tag", "--model", "/dev/zero", "--input", "test.conllu"],
+    ));
+    assert!(e.contains("/dev/zero: not a qmtl model file"), "{e}");
+    let e = user_error(&qmtl(
+        d.path(),
+        &["tag", "--model", "m/model.qmtl", "--input", "/dev/zero"],
+    ));
+    assert!(e.contains("/dev/zero:1: a line longer than 64 MiB"), "{e}");
+    let e = user_error(&train(d.path(), "e", &["--embeds", "/dev/zero"]));
+    assert!(e.contains("/dev/zero:1: a line longer than 1 MiB"), "{e}");
+}
+
 #[test]
 fn a_panic_in_a_tag_worker_ends_the_run() {
     // A worker panics while the main thread holds stdout: the panic hook once

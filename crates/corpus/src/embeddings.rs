@@ -10,12 +10,31 @@
 //! after [`crate::Vocab::add_embedding_words`] has given them ids.
 
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
 
 use flate2::read::MultiGzDecoder;
+use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
+
+/// The longest line of an embedding file (1 MiB: a 300-dimensional vector
+/// takes a few KB), so a file without line breaks cannot exhaust memory.
+pub const MAX_LINE_BYTES: usize = 1 << 20;
+
+/// A reader that hashes what it reads.
+struct Hashing<R> {
+    inner: R,
+    sha: Sha256,
+}
+
+impl<R: Read> Read for Hashing<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.sha.update(&buf[..n]);
+        Ok(n)
+    }
+}
 
 /// Word vectors, row-major, one row per word in file order.
 #[derive(Debug, Clone)]
@@ -29,21 +48,35 @@ pub struct Embeddings {
 impl Embeddings {
     /// Loads a plain or gzip-compressed text embedding file.
     pub fn load(path: impl AsRef<Path>) -> Result<Self> {
-        let path = path.as_ref();
-        let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
-        let mut reader = BufReader::new(file);
-        let gz = reader
-            .fill_buf()
-            .map_err(|e| Error::io(path, e))?
-            .starts_with(&[0x1f, 0x8b]);
-        if gz {
-            Self::parse(BufReader::new(MultiGzDecoder::new(reader)), path)
-        } else {
-            Self::parse(reader, path)
-        }
+        Ok(Self::load_with_sha256(path)?.0)
     }
 
-    /// Parses text from any reader; `path` is used in messages only.
+    /// [`Embeddings::load`], and the SHA-256 of the file's bytes, taken as
+    /// they are parsed: the hash is of what was loaded, in one pass.
+    pub fn load_with_sha256(path: impl AsRef<Path>) -> Result<(Self, String)> {
+        let path = path.as_ref();
+        let io = |e| Error::io(path, e);
+        let file = std::fs::File::open(path).map_err(io)?;
+        let mut hashing = Hashing {
+            inner: file,
+            sha: Sha256::new(),
+        };
+        let emb = {
+            let mut reader = BufReader::new(&mut hashing);
+            let gz = reader.fill_buf().map_err(io)?.starts_with(&[0x1f, 0x8b]);
+            if gz {
+                Self::parse(BufReader::new(MultiGzDecoder::new(reader)), path)?
+            } else {
+                Self::parse(reader, path)?
+            }
+        };
+        // Whatever follows the last line (or the gzip stream) is hashed too.
+        std::io::copy(&mut hashing, &mut std::io::sink()).map_err(io)?;
+        Ok((emb, crate::digest::hex(&hashing.sha.finalize())))
+    }
+
+    /// Parses text from any reader, one line of at most [`MAX_LINE_BYTES`]
+    /// at a time; `path` is used in messages only.
     pub fn parse(mut reader: impl BufRead, path: &Path) -> Result<Self> {
         let mut emb = Embeddings {
             dim: 0,
@@ -56,9 +89,15 @@ impl Embeddings {
         let (mut n, mut rows) = (0, 0);
         loop {
             bytes.clear();
-            let read = reader
-                .read_until(b'\n', &mut bytes)
-                .map_err(|e| Error::io(path, e))?;
+            let read = crate::read::read_line_limited(&mut reader, &mut bytes, MAX_LINE_BYTES)
+                .map_err(|e| match e.kind() {
+                    std::io::ErrorKind::InvalidData => Error::Malformed {
+                        path: path.into(),
+                        line: n + 1,
+                        message: e.to_string(),
+                    },
+                    _ => Error::io(path, e),
+                })?;
             if read == 0 {
                 break;
             }

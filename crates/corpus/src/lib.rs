@@ -51,8 +51,8 @@ pub use embeddings::Embeddings;
 pub use encode::{Encoded, CHAR_WINDOW};
 pub use error::{Error, Result};
 pub use read::{
-    column_tag_start, detect_format, parse_corpus, read_corpus, read_raw_conllu, surface_spans,
-    RawSentence,
+    column_tag_start, detect_format, parse_corpus, read_bytes, read_corpus, read_line_limited,
+    read_raw_conllu, surface_spans, RawSentence,
 };
 pub use registry::{DataRoots, Dataset, Registry, Split, Task};
 pub use score::{is_chunk_tagset, not_iob, score_files, NotIob, Score, Scorer};

@@ -105,6 +105,25 @@ impl Write for Destination {
     }
 }
 
+/// Reads `path` whole, up to `limit` bytes: a longer file (or an endless
+/// device such as `/dev/zero`) is an error (`FileTooLarge`) before more than
+/// `limit + 1` bytes are held.
+pub fn read_limited(path: &Path, limit: u64) -> io::Result<Vec<u8>> {
+    use std::io::Read;
+    let mut out = Vec::new();
+    File::open(path)?.take(limit + 1).read_to_end(&mut out)?;
+    if out.len() as u64 > limit {
+        return Err(io::Error::new(
+            io::ErrorKind::FileTooLarge,
+            format!(
+                "larger than {} MiB, the most this file may hold",
+                limit >> 20
+            ),
+        ));
+    }
+    Ok(out)
+}
+
 /// Writes `bytes` to `path` whole ([`Destination`]): a temporary file beside
 /// it, synced to disk, then renamed over `path`. The folder must exist.
 pub fn write_whole(path: &Path, bytes: &[u8]) -> io::Result<()> {
@@ -226,6 +245,19 @@ mod tests {
             names_in(dir.path()),
             ["dangling.txt", "link.txt", "pipe", "real.txt", "to.txt"]
         );
+    }
+
+    #[test]
+    fn reading_stops_past_the_limit() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a");
+        std::fs::write(&path, [7u8; 100]).unwrap();
+        assert_eq!(read_limited(&path, 100).unwrap().len(), 100);
+        let e = read_limited(&path, 99).unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::FileTooLarge);
+        // An endless device ends at the limit too.
+        #[cfg(unix)]
+        assert!(read_limited(Path::new("/dev/zero"), 1 << 20).is_err());
     }
 
     #[test]

@@ -53,6 +53,11 @@ fn gzip_is_detected_by_content() {
     let plain = dir.path().join("plain.txt");
     std::fs::write(&plain, text(4, 2, false)).unwrap();
     assert_eq!(Embeddings::load(&plain).unwrap().get("w3"), e.get("w3"));
+    // The hash taken while loading is the file's, compressed or not.
+    for p in [&path, &plain] {
+        let (_, sha) = Embeddings::load_with_sha256(p).unwrap();
+        assert_eq!(sha, corpus::sha256_hex(&std::fs::read(p).unwrap()));
+    }
 }
 
 #[test]

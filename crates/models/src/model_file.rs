@@ -359,10 +359,22 @@ impl ModelFile {
     }
 
     pub fn load(path: &Path) -> Result<Self, ModelFileError> {
-        let bytes = std::fs::read(path).map_err(|source| ModelFileError::Io {
+        use std::io::Read;
+        let io = |source| ModelFileError::Io {
             path: path.to_path_buf(),
             source,
-        })?;
+        };
+        // The magic first: a file that is not a model (or an endless device)
+        // is refused before it is read.
+        let mut f = std::fs::File::open(path).map_err(io)?;
+        let mut bytes = Vec::new();
+        (&mut f)
+            .take(MAGIC.len() as u64)
+            .read_to_end(&mut bytes)
+            .map_err(io)?;
+        if bytes == MAGIC {
+            f.read_to_end(&mut bytes).map_err(io)?;
+        }
         Self::from_bytes(&bytes, path)
     }
 }

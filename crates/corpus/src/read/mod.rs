@@ -19,10 +19,51 @@ use std::path::Path;
 use crate::error::{Error, Result};
 use crate::sentence::{Corpus, Format, Sentence};
 
+/// The largest corpus file read (1 GiB; the paper's largest is a few MB): a
+/// corpus is held in memory whole, so an endless or absurd input stops here.
+pub const MAX_FILE_BYTES: u64 = 1 << 30;
+
+/// The bytes of corpus file `path`, at most [`MAX_FILE_BYTES`].
+pub fn read_bytes(path: &Path) -> Result<Vec<u8>> {
+    crate::whole_file::read_limited(path, MAX_FILE_BYTES).map_err(|e| Error::io(path, e))
+}
+
+/// Like `BufRead::read_until(b'\n', buf)`, but a line longer than `limit`
+/// bytes is an error (`InvalidData`, "a line longer than N MiB") once that
+/// many bytes are held, so an input without line breaks cannot exhaust memory.
+pub fn read_line_limited(
+    reader: &mut impl std::io::BufRead,
+    buf: &mut Vec<u8>,
+    limit: usize,
+) -> std::io::Result<usize> {
+    let start = buf.len();
+    loop {
+        let chunk = reader.fill_buf()?;
+        if chunk.is_empty() {
+            return Ok(buf.len() - start);
+        }
+        let (take, done) = match chunk.iter().position(|&b| b == b'\n') {
+            Some(i) => (i + 1, true),
+            None => (chunk.len(), false),
+        };
+        buf.extend_from_slice(&chunk[..take]);
+        reader.consume(take);
+        if buf.len() - start > limit {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                format!("a line longer than {} MiB", limit >> 20),
+            ));
+        }
+        if done {
+            return Ok(buf.len() - start);
+        }
+    }
+}
+
 /// Reads `path` in `format`, or in the format detected from its content when `None`.
 pub fn read_corpus(path: impl AsRef<Path>, format: Option<Format>) -> Result<Corpus> {
     let path = path.as_ref();
-    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    let bytes = read_bytes(path)?;
     parse_corpus(&bytes, path, format)
 }
 
@@ -72,7 +113,7 @@ pub fn parse_corpus(bytes: &[u8], path: &Path, format: Option<Format>) -> Result
 /// checking it as [`read_corpus`] does: sentence `i` is the corpus's sentence `i`.
 pub fn read_raw_conllu(path: impl AsRef<Path>) -> Result<Vec<RawSentence>> {
     let path = path.as_ref();
-    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    let bytes = read_bytes(path)?;
     parse_corpus(&bytes, path, Some(Format::Conllu))?;
     Ok(conllu::parse_raw(decode(&bytes, path)?))
 }
@@ -166,5 +207,31 @@ impl<'a> SentenceBuilder<'a> {
     fn finish(mut self) -> Vec<Sentence> {
         self.close();
         self.done
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::read_line_limited;
+
+    #[test]
+    fn lines_are_read_up_to_the_limit() {
+        let mut input: &[u8] = b"ab\ncdef\ng";
+        let mut buf = Vec::new();
+        assert_eq!(read_line_limited(&mut input, &mut buf, 4).unwrap(), 3);
+        assert_eq!(buf, b"ab\n");
+        buf.clear();
+        // "cdef\n" is 5 bytes: one more than the limit.
+        let e = read_line_limited(&mut input, &mut buf, 4).unwrap_err();
+        assert_eq!(e.kind(), std::io::ErrorKind::InvalidData);
+        let mut rest: &[u8] = b"g";
+        buf.clear();
+        assert_eq!(read_line_limited(&mut rest, &mut buf, 4).unwrap(), 1);
+        assert_eq!(read_line_limited(&mut rest, &mut buf, 4).unwrap(), 0);
+        // An endless reader stops once past the limit.
+        let mut zeros = std::io::BufReader::new(std::io::repeat(0));
+        buf.clear();
+        assert!(read_line_limited(&mut zeros, &mut buf, 1 << 16).is_err());
+        assert!(buf.len() <= (1 << 16) + 8192);
     }
 }

@@ -18,6 +18,10 @@ pub const BATCH_BYTES: usize = 64 * 1024;
 /// end, so that a file without blank lines is not held whole.
 pub const PARAGRAPH_BYTES: usize = 1 << 20;
 
+/// The longest input line (64 MiB): a line is held whole while it is read,
+/// so an input without line breaks (`/dev/zero`) stops here.
+pub const MAX_LINE_BYTES: usize = 64 << 20;
+
 /// Where blocks end.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Blocks {
@@ -141,10 +145,15 @@ impl Input {
     /// One line with its ending; None at the end of the input.
     fn read_line(&mut self) -> Result<Option<String>> {
         self.buf.clear();
-        let n = self
-            .reader
-            .read_until(b'\n', &mut self.buf)
-            .map_err(|e| corpus::Error::io(&self.path, e))?;
+        let n = corpus::read_line_limited(&mut self.reader, &mut self.buf, MAX_LINE_BYTES)
+            .map_err(|e| match e.kind() {
+                std::io::ErrorKind::InvalidData => corpus::Error::Malformed {
+                    path: self.path.clone(),
+                    line: self.line + 1,
+                    message: format!("{e}: tag reads a line whole; break the text into lines"),
+                },
+                _ => corpus::Error::io(&self.path, e),
+            })?;
         if n == 0 {
             return Ok(None);
         }

@@ -23,7 +23,6 @@ pub use args::{MetricArg, TrainArgs};
 
 use crate::cmd::progress::Bars;
 use crate::Global;
-use corpus::registry::sha256_file;
 
 /// The three files of a run, read, each with the SHA-256 of the bytes parsed.
 struct Files {
@@ -39,7 +38,7 @@ struct Files {
 /// Reads and parses `path`, returning the corpus and the SHA-256 of the bytes
 /// parsed (not of the file as it may be later: what was trained on is recorded).
 fn read(path: &Path, format: Option<corpus::Format>) -> Result<(Corpus, String)> {
-    let bytes = std::fs::read(path).map_err(|e| corpus::Error::io(path, e))?;
+    let bytes = corpus::read_bytes(path)?;
     let sha = corpus::sha256_hex(&bytes);
     Ok((parse_corpus(&bytes, path, format)?, sha))
 }
@@ -369,15 +368,9 @@ fn publish(run_path: &Path, model_path: &Path, model: &[u8], run: &[u8]) -> Resu
     Ok(())
 }
 
-/// Loads pretrained vectors and the SHA-256 of the file, refusing a file that
-/// changed while it was read (the recorded hash is that of what was loaded).
+/// Loads pretrained vectors and the SHA-256 of the bytes that were parsed.
 fn read_embeddings(path: &Path) -> Result<(Embeddings, String)> {
-    let before = sha256_file(path)?;
-    let e = Embeddings::load(path)?;
-    if sha256_file(path)? != before {
-        bail!("{}: changed while it was being read", path.display());
-    }
-    Ok((e, before))
+    Ok(Embeddings::load_with_sha256(path)?)
 }
 
 /// Test hook: `QMTL_ABORT_AFTER_EPOCH=N` makes `qmtl train` exit with status 3
