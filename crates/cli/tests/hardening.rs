@@ -355,6 +355,22 @@ fn a_closed_stdout_ends_quietly() {
 }
 
 #[test]
+fn a_model_too_large_to_train_is_refused_before_it_is_made() {
+    // Each size is in range, but 1000 members make ~430 million values.
+    let d = setup();
+    let o = train(d.path(), "big", &["--mode", "ensemble", "--heads", "1000"]);
+    let e = user_error(&o);
+    assert!(
+        e.contains("million values") && e.contains("at most 268 million"),
+        "{e}"
+    );
+    assert!(
+        !d.path().join("big").exists(),
+        "an empty --out folder was left"
+    );
+}
+
+#[test]
 fn every_size_option_is_checked() {
     let d = setup();
     for (flag, value) in [

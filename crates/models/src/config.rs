@@ -26,6 +26,32 @@ pub struct TaggerConfig {
     pub embedding_init: f64,
 }
 
+impl TaggerConfig {
+    /// The number of values of a tagger with `heads` heads of this shape on
+    /// vocabularies of `sizes` (what [`crate::Tagger::with_heads`] allocates),
+    /// computed without allocating; saturating.
+    pub fn parameters(&self, sizes: Sizes, heads: usize) -> u64 {
+        let n = |x: usize| x as u64;
+        let lstm = |input: usize, h: usize| {
+            let (g, h, input) = (n(self.lstm.gates()), n(h), n(input));
+            let peepholes = match self.lstm {
+                LstmKind::Coupled => 2 * h * h,
+                LstmKind::Standard => 0,
+            };
+            g * h * input + g * h * h + g * h + peepholes
+        };
+        let token_dim = self.word_dim + 2 * self.char_hidden;
+        let h = 2 * n(self.word_hidden);
+        let into = if self.mlp > 0 { n(self.mlp) } else { h };
+        let head = n(self.mlp) * h + n(self.mlp) + n(sizes.tags) * into + n(sizes.tags);
+        let shared = n(sizes.words) * n(self.word_dim)
+            + n(sizes.chars) * n(self.char_dim)
+            + 2 * lstm(self.char_dim, self.char_hidden)
+            + 2 * lstm(token_dim, self.word_hidden);
+        shared.saturating_add(head.saturating_mul(n(heads)))
+    }
+}
+
 impl Default for TaggerConfig {
     fn default() -> Self {
         TaggerConfig {

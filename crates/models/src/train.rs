@@ -98,6 +98,17 @@ impl TrainConfig {
     /// The state training starts from: one tagger with k heads (STL, Q-MTL,
     /// PTA), or k with one head each, member j starting like Q-MTL's head j
     /// (ensemble); every head's dropout rate at PTA's initial rate, else 0.
+    /// The number of values the model has on vocabularies of `sizes`, known
+    /// before [`TrainConfig::init`] allocates them (see [`MAX_PARAMETERS`]).
+    pub fn parameters(&self, sizes: Sizes) -> u64 {
+        let t = &self.tagger;
+        match self.mode {
+            Mode::Stl => t.parameters(sizes, 1),
+            Mode::Qmtl | Mode::Pta => t.parameters(sizes, self.heads),
+            Mode::Ensemble => t.parameters(sizes, 1).saturating_mul(self.heads as u64),
+        }
+    }
+
     pub fn init(&self, sizes: Sizes) -> TrainState {
         let model = self.init_model(sizes);
         let rate = match self.mode {
@@ -198,6 +209,11 @@ pub trait Progress: Sync {
 /// No progress reporting.
 pub struct Silent;
 impl Progress for Silent {}
+
+/// The most values a model may have: 2^28 (1 GiB of `f32`; training holds
+/// them with their gradients and more, the model file holds them again). The
+/// paper's largest models, ensembles of 30 on the NER sets, have about 66 million.
+pub const MAX_PARAMETERS: u64 = 1 << 28;
 
 /// A training failure.
 #[derive(Debug, thiserror::Error)]

@@ -412,3 +412,38 @@ fn each_training_window_knows_the_line_of_its_first_token() {
         [Some(7), Some(100), Some(100 + MAX_SEQUENCE), None, Some(7)]
     );
 }
+
+#[test]
+fn the_parameter_count_is_what_init_allocates() {
+    // TrainConfig::parameters guards memory before anything is allocated: it
+    // must count exactly what init makes, for every mode and cell.
+    use models::LstmKind;
+    let sizes = models::config::Sizes {
+        words: 37,
+        chars: 11,
+        tags: 5,
+    };
+    for (mode, k, mlp, lstm) in [
+        (Mode::Stl, 1, 20, LstmKind::Coupled),
+        (Mode::Qmtl, 4, 20, LstmKind::Coupled),
+        (Mode::Qmtl, 3, 0, LstmKind::Standard),
+        (Mode::Ensemble, 3, 7, LstmKind::Standard),
+        (Mode::Pta, 2, 0, LstmKind::Coupled),
+    ] {
+        let mut cfg = small(mode, k, 1);
+        cfg.tagger.mlp = mlp;
+        cfg.tagger.lstm = lstm;
+        let state = cfg.init(sizes);
+        let allocated: usize = state
+            .model
+            .taggers()
+            .iter()
+            .flat_map(|t| t.params.iter().map(|(_, p)| p.value.len()))
+            .sum();
+        assert_eq!(
+            cfg.parameters(sizes),
+            allocated as u64,
+            "{mode:?} k={k} mlp={mlp} {lstm:?}"
+        );
+    }
+}

@@ -186,6 +186,20 @@ fn train(g: &Global, a: &TrainArgs) -> Result<()> {
         chars: vocab.chars.len(),
         tags: vocab.tags.len(),
     };
+    let params = cfg.parameters(sizes);
+    if params > models::train::MAX_PARAMETERS {
+        bail!(
+            "this model would have {} million values ({} words of {} dimensions, {} heads, MLP {}, {:?}); \
+             at most {} million can be trained: lower --heads, --mlp or --word-dim",
+            params / 1_000_000,
+            sizes.words,
+            cfg.tagger.word_dim,
+            cfg.heads,
+            cfg.tagger.mlp,
+            cfg.mode,
+            models::train::MAX_PARAMETERS / 1_000_000
+        );
+    }
     let mut state = cfg.init(sizes);
     if let Some(e) = &embeddings {
         let covered = load_embeddings(&mut state.model, &vocab, e).with_context(|| {
