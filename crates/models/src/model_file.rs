@@ -126,6 +126,83 @@ impl<'a> StoredTagger<'a> {
     }
 }
 
+/// Checks that `t` is a network of its configuration on `vocab`: every
+/// parameter id exists and every parameter has the shape the network reads
+/// (so its values are `rows × cols`), the vocabularies' sizes included.
+fn check_tagger(t: &Tagger, vocab: &Vocab) -> Result<(), String> {
+    let c = &t.config;
+    let sizes = Sizes {
+        words: vocab.words.len(),
+        chars: vocab.chars.len(),
+        tags: vocab.tags.len(),
+    };
+    if t.sizes != sizes {
+        return Err(format!(
+            "the network is for {:?} but the vocabularies have {sizes:?}",
+            t.sizes
+        ));
+    }
+    let shape = |id: ParamId, rows: usize, cols: usize, what: &str| -> Result<(), String> {
+        if id.0 as usize >= t.params.len() {
+            return Err(format!("{what}: parameter {} of {}", id.0, t.params.len()));
+        }
+        let p = t.params.get(id);
+        if (p.rows, p.cols) != (rows, cols) || p.value.len() != rows * cols {
+            return Err(format!(
+                "{what} ({}) is {}x{} with {} values, the network reads {rows}x{cols}",
+                p.name,
+                p.rows,
+                p.cols,
+                p.value.len()
+            ));
+        }
+        Ok(())
+    };
+    shape(t.word_emb, sizes.words, c.word_dim, "word embeddings")?;
+    shape(t.char_emb, sizes.chars, c.char_dim, "character embeddings")?;
+    let token_dim = c.word_dim + 2 * c.char_hidden;
+    for (l, input, hidden, what) in [
+        (&t.char_fwd, c.char_dim, c.char_hidden, "character LSTM"),
+        (&t.char_bwd, c.char_dim, c.char_hidden, "character LSTM"),
+        (&t.word_fwd, token_dim, c.word_hidden, "word LSTM"),
+        (&t.word_bwd, token_dim, c.word_hidden, "word LSTM"),
+    ] {
+        if (l.kind, l.input, l.hidden) != (c.lstm, input, hidden) {
+            return Err(format!(
+                "{what} is {:?} {}->{}, the configuration {:?} {input}->{hidden}",
+                l.kind, l.input, l.hidden, c.lstm
+            ));
+        }
+        let g = l.kind.gates() * hidden;
+        shape(l.wx, g, input, what)?;
+        shape(l.wh, g, hidden, what)?;
+        shape(l.b, 1, g, what)?;
+        match (l.kind, l.wci, l.wco) {
+            (autograd::LstmKind::Coupled, Some(ci), Some(co)) => {
+                shape(ci, hidden, hidden, what)?;
+                shape(co, hidden, hidden, what)?;
+            }
+            (autograd::LstmKind::Standard, None, None) => {}
+            _ => return Err(format!("{what}: peepholes that do not fit its cell")),
+        }
+    }
+    let h = 2 * c.word_hidden;
+    for head in &t.heads {
+        let into = match (head.hidden, c.mlp) {
+            (Some((v, bv)), m) if m > 0 => {
+                shape(v, m, h, "a head's V")?;
+                shape(bv, 1, m, "a head's bV")?;
+                m
+            }
+            (None, 0) => h,
+            _ => return Err(format!("a head that does not have the MLP of {}", c.mlp)),
+        };
+        shape(head.w, sizes.tags, into, "a head's W")?;
+        shape(head.bw, 1, sizes.tags, "a head's bW")?;
+    }
+    Ok(())
+}
+
 /// One head as the body stores it: `v` and `bv` are both present (a hidden
 /// layer) or both absent (a linear head).
 #[derive(Clone, Copy, Serialize, Deserialize)]
@@ -338,6 +415,24 @@ impl ModelFile {
                 corrupt("a head with only one of its hidden layer's V and bV".into())
             })?;
             taggers.push(t);
+        }
+        // The checksums say the bytes are those written, not that a writer
+        // made them consistent: a model that disagrees with its vocabulary
+        // or configuration is refused here rather than fail inside the engine.
+        let k: usize = taggers.iter().map(|t| t.heads.len()).sum();
+        if k != header.config.heads {
+            return Err(corrupt(format!(
+                "{k} heads, the configuration says {}",
+                header.config.heads
+            )));
+        }
+        if let Combine::Select(j) = combine {
+            if j >= k {
+                return Err(corrupt(format!("selected head {j} of {k}")));
+            }
+        }
+        for t in &taggers {
+            check_tagger(t, &header.vocab).map_err(&corrupt)?;
         }
         let model = if ensemble {
             Model::Ensemble(taggers)

@@ -163,6 +163,45 @@ mod model_file {
         );
     }
 
+    #[test]
+    fn a_consistent_checksum_on_an_inconsistent_model_is_refused() {
+        // Written with fresh checksums, so only the consistency check stands
+        // between these files and a panic in the engine.
+        let refused = |edit: &dyn Fn(&mut ModelFile), says: &str| {
+            let mut m = model();
+            edit(&mut m);
+            let e = ModelFile::from_bytes(&m.to_bytes(), Path::new("m.qmtl")).unwrap_err();
+            assert!(
+                matches!(e, ModelFileError::Corrupt { .. }) && e.to_string().contains(says),
+                "{says}: {e}"
+            );
+        };
+        refused(&|m| m.config.heads = 3, "2 heads, the configuration says 3");
+        refused(&|m| m.combine = Combine::Select(5), "selected head 5 of 2");
+        refused(
+            &|m| {
+                let e = corpus::Embeddings::parse(&b"zzz 1 2 3 4 5 6 7 8\n"[..], Path::new("e"));
+                m.vocab.add_embedding_words(&e.unwrap());
+            },
+            "the vocabularies have",
+        );
+        refused(
+            &|m| {
+                let t = &mut m.model.taggers_mut()[0];
+                let w = t.heads[1].w;
+                t.params.get_mut(w).value.pop();
+            },
+            "a head's W",
+        );
+        refused(
+            &|m| {
+                let t = &mut m.model.taggers_mut()[0];
+                t.word_fwd.wh = autograd::ParamId(9999);
+            },
+            "word LSTM: parameter 9999",
+        );
+    }
+
     /// Where `key` first occurs in `bytes`.
     fn find(bytes: &[u8], key: &[u8]) -> usize {
         bytes
