@@ -328,21 +328,10 @@ fn a_closed_stdout_ends_quietly() {
         assert!(o.status.success(), "{args:?}: {err}");
         assert!(!err.contains("error"), "{args:?}: {err}");
     };
-    closed(&[
-        "train",
-        "--train",
-        "train.conllu",
-        "--dev",
-        "dev.conllu",
-        "--test",
-        "test.conllu",
-        "--epochs",
-        "1",
-        "--mode",
-        "stl",
-        "--out",
-        "m",
-    ]);
+    #[rustfmt::skip]
+    let train_args = ["train", "--train", "train.conllu", "--dev", "dev.conllu", "--test", "test.conllu",
+        "--epochs", "1", "--mode", "stl", "--out", "m"];
+    closed(&train_args);
     closed(&["eval", "--model", "m/model.qmtl", "--test", "test.conllu"]);
     closed(&[
         "eval",
