@@ -159,6 +159,11 @@ fn emitted_jobs_run_by_a_shell_then_report_only() {
     report_only.push("--report-only");
     let out = reproduce(&qmtl, &results, &report_only).output().unwrap();
     assert_eq!(counts(&ok(&out)), (0, 3));
+    // A mistyped --results is an error, not an empty report in a new folder.
+    let typo = dir.path().join("resluts");
+    let out = reproduce(&qmtl, &typo, &report_only).output().unwrap();
+    assert!(!out.status.success() && !typo.exists());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no such folder"));
     let report = std::fs::read_to_string(results.join("report.md")).unwrap();
     assert!(report.contains("**0 pending**"));
 }

@@ -75,6 +75,12 @@ pub fn run(args: &[String]) -> Result<()> {
         datasets,
     };
     let jobs = plan::plan(&ctx, &o.only);
+    if o.report_only && !o.results.is_dir() {
+        bail!(
+            "--results {}: no such folder; --report-only reports the records already there",
+            o.results.display()
+        );
+    }
     let mut store = Store::new(&o.results);
     let (done, pending): (Vec<_>, Vec<_>) =
         jobs.iter().cloned().partition(|j| store.finished(&j.key));

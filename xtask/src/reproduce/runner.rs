@@ -330,6 +330,13 @@ fn run_one(qmtl: &Path, runs_dir: &Path, job: &Job) -> Result<bool, PathBuf> {
         return Err(fail(format!("writing meta.json: {e}")));
     }
     let dest = runs_dir.join(&job.key);
+    // Under the claims' lock: a claim looks for the finished record, then for
+    // a live temporary folder, and this rename must not fall between the two
+    // (another runner then saw neither and trained the run again).
+    let _lock = match Lock::take(runs_dir) {
+        Ok(l) => l,
+        Err(e) => return Err(fail(format!("{e:#}"))),
+    };
     if std::fs::rename(&tmp, &dest).is_err() {
         // Another process finished the same run first (the rename onto a
         // non-empty folder fails): its record stands.
