@@ -442,6 +442,30 @@ fn tag_output_follows_links_keeps_modes_and_spares_the_model() {
         .unwrap()
         .file_type()
         .is_fifo());
+    // /dev/stdout is written through: a file the shell appends to keeps
+    // what it held.
+    std::fs::write(p.join("log.txt"), "KEEP\n").unwrap();
+    let log = std::fs::OpenOptions::new()
+        .append(true)
+        .open(p.join("log.txt"))
+        .unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_qmtl"))
+        .args([
+            "tag",
+            "--model",
+            "m/model.qmtl",
+            "--input",
+            "in.txt",
+            "--output",
+            "/dev/stdout",
+        ])
+        .current_dir(p)
+        .stdout(log)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = std::fs::read_to_string(p.join("log.txt")).unwrap();
+    assert!(text.starts_with("KEEP\n# sent_id = 1\n"), "{text}");
     // The model is never the output.
     let model = std::fs::read(p.join("m/model.qmtl")).unwrap();
     let e = user_error(&tag("m/../m/model.qmtl"));

@@ -35,9 +35,10 @@ pub fn temp_beside(path: &Path) -> io::Result<NamedTempFile> {
 /// Where a file is written: a regular file (or one not there yet) through a
 /// temporary file beside it, renamed over it by [`Destination::commit`]; a
 /// device, pipe or socket (`/dev/null`, a FIFO) in place, as a shell
-/// redirection would, never replaced by a regular file. A symbolic link is
-/// followed, so it stays a link to the new file; a file that is replaced keeps
-/// its permissions.
+/// redirection would, never replaced by a regular file; so is any path under
+/// `/dev` or `/proc` (`/dev/stdout` may be a file the shell opened, written
+/// here by appending). A symbolic link is followed, so it stays a link to the
+/// new file; a file that is replaced keeps its permissions.
 pub enum Destination {
     Whole { tmp: NamedTempFile, path: PathBuf },
     Stream(File),
@@ -45,20 +46,26 @@ pub enum Destination {
 
 impl Destination {
     pub fn open(path: &Path) -> io::Result<Destination> {
+        // `/dev/stdout`, `/dev/fd/N`, `/proc/self/fd/N`: an open file of this
+        // process, maybe a file the shell redirected with `>>`. It is written
+        // through, appending, as the shell's descriptor would; replacing the
+        // file it resolves to would lose what it held.
+        if path.starts_with("/dev") || path.starts_with("/proc") {
+            let f = std::fs::OpenOptions::new().append(true).open(path)?;
+            if f.metadata()?.is_dir() {
+                return Err(is_a_folder());
+            }
+            return Ok(Destination::Stream(f));
+        }
         let target = match std::fs::canonicalize(path) {
             Ok(real) => real,
-            // Not there yet; a dangling link is followed to where it points.
-            Err(e) if e.kind() == io::ErrorKind::NotFound => match std::fs::read_link(path) {
-                Ok(to) => path.parent().unwrap_or(Path::new("")).join(to),
-                Err(_) => path.to_path_buf(),
-            },
+            // Not there yet; a dangling link (or chain of them) is followed to
+            // where it points.
+            Err(e) if e.kind() == io::ErrorKind::NotFound => dangling_target(path)?,
             Err(e) => return Err(e),
         };
         match std::fs::metadata(&target) {
-            Ok(m) if m.is_dir() => Err(io::Error::new(
-                io::ErrorKind::IsADirectory,
-                "is a folder, not a file",
-            )),
+            Ok(m) if m.is_dir() => Err(is_a_folder()),
             Ok(m) if !m.is_file() => Ok(Destination::Stream(
                 std::fs::OpenOptions::new().write(true).open(&target)?,
             )),
@@ -88,6 +95,23 @@ impl Destination {
             Destination::Stream(mut f) => f.flush(),
         }
     }
+}
+
+fn is_a_folder() -> io::Error {
+    io::Error::new(io::ErrorKind::IsADirectory, "is a folder, not a file")
+}
+
+/// Where a path that does not exist yet is made: itself, or, for a link to
+/// nothing (through any chain of links), the path the last link names.
+fn dangling_target(path: &Path) -> io::Result<PathBuf> {
+    let mut at = path.to_path_buf();
+    for _ in 0..40 {
+        match std::fs::read_link(&at) {
+            Ok(to) => at = at.parent().unwrap_or(Path::new("")).join(to),
+            Err(_) => return Ok(at),
+        }
+    }
+    Err(io::Error::other("too many levels of symbolic links"))
 }
 
 impl Write for Destination {
@@ -223,6 +247,16 @@ mod tests {
         assert_eq!(std::fs::read(&real).unwrap(), b"new");
         let mode = std::fs::metadata(&real).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode, 0o600);
+        // A chain of dangling links makes the last one's target.
+        let (first, second) = (dir.path().join("l1"), dir.path().join("l2"));
+        symlink("l2", &first).unwrap();
+        symlink("end.txt", &second).unwrap();
+        write_whole(&first, b"e").unwrap();
+        assert_eq!(std::fs::read(dir.path().join("end.txt")).unwrap(), b"e");
+        assert!(std::fs::symlink_metadata(&second)
+            .unwrap()
+            .file_type()
+            .is_symlink());
         // A dangling link makes its target.
         let (to, dangling) = (dir.path().join("to.txt"), dir.path().join("dangling.txt"));
         symlink("to.txt", &dangling).unwrap();
@@ -243,7 +277,16 @@ mod tests {
         assert_eq!(e.kind(), io::ErrorKind::IsADirectory);
         assert_eq!(
             names_in(dir.path()),
-            ["dangling.txt", "link.txt", "pipe", "real.txt", "to.txt"]
+            [
+                "dangling.txt",
+                "end.txt",
+                "l1",
+                "l2",
+                "link.txt",
+                "pipe",
+                "real.txt",
+                "to.txt"
+            ]
         );
     }
 
