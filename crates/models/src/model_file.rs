@@ -23,7 +23,7 @@ use crate::eval::Combine;
 use crate::model::Model;
 use crate::tagger::{HeadParams, Tagger};
 use crate::train::{Mode, TrainConfig, TrainState};
-use autograd::{LstmParams, ParamId, ParamStore};
+use autograd::{LstmParams, ParamId, ParamKind, ParamStore};
 use corpus::Vocab;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -142,11 +142,19 @@ fn check_tagger(t: &Tagger, vocab: &Vocab) -> Result<(), String> {
             t.sizes
         ));
     }
+    // The reserved characters (unknown, word start and end) and one tag.
+    if sizes.chars < 3 || sizes.tags == 0 {
+        return Err(format!("vocabularies of {sizes:?}"));
+    }
     let shape = |id: ParamId, rows: usize, cols: usize, what: &str| -> Result<(), String> {
         if id.0 as usize >= t.params.len() {
             return Err(format!("{what}: parameter {} of {}", id.0, t.params.len()));
         }
         let p = t.params.get(id);
+        let table = id == t.word_emb || id == t.char_emb;
+        if (p.kind == ParamKind::Table) != table {
+            return Err(format!("{what} ({}) is stored as {:?}", p.name, p.kind));
+        }
         if (p.rows, p.cols) != (rows, cols) || p.value.len() != rows * cols {
             return Err(format!(
                 "{what} ({}) is {}x{} with {} values, the network reads {rows}x{cols}",
@@ -420,10 +428,10 @@ impl ModelFile {
         // made them consistent: a model that disagrees with its vocabulary
         // or configuration is refused here rather than fail inside the engine.
         let k: usize = taggers.iter().map(|t| t.heads.len()).sum();
-        if k != header.config.heads {
+        if k != header.config.head_count() {
             return Err(corrupt(format!(
                 "{k} heads, the configuration says {}",
-                header.config.heads
+                header.config.head_count()
             )));
         }
         if let Combine::Select(j) = combine {

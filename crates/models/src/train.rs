@@ -95,20 +95,28 @@ pub struct TrainState {
 }
 
 impl TrainConfig {
-    /// The state training starts from: one tagger with k heads (STL, Q-MTL,
-    /// PTA), or k with one head each, member j starting like Q-MTL's head j
-    /// (ensemble); every head's dropout rate at PTA's initial rate, else 0.
+    /// The number of heads the model has, over its taggers: `heads`, or one
+    /// for STL (whatever `heads` says).
+    pub fn head_count(&self) -> usize {
+        match self.mode {
+            Mode::Stl => 1,
+            Mode::Qmtl | Mode::Pta | Mode::Ensemble => self.heads,
+        }
+    }
+
     /// The number of values the model has on vocabularies of `sizes`, known
     /// before [`TrainConfig::init`] allocates them (see [`MAX_PARAMETERS`]).
     pub fn parameters(&self, sizes: Sizes) -> u64 {
         let t = &self.tagger;
         match self.mode {
-            Mode::Stl => t.parameters(sizes, 1),
-            Mode::Qmtl | Mode::Pta => t.parameters(sizes, self.heads),
+            Mode::Stl | Mode::Qmtl | Mode::Pta => t.parameters(sizes, self.head_count()),
             Mode::Ensemble => t.parameters(sizes, 1).saturating_mul(self.heads as u64),
         }
     }
 
+    /// The state training starts from: one tagger with k heads (STL, Q-MTL,
+    /// PTA), or k with one head each, member j starting like Q-MTL's head j
+    /// (ensemble); every head's dropout rate at PTA's initial rate, else 0.
     pub fn init(&self, sizes: Sizes) -> TrainState {
         let model = self.init_model(sizes);
         let rate = match self.mode {

@@ -200,6 +200,22 @@ mod model_file {
             },
             "word LSTM: parameter 9999",
         );
+        refused(
+            &|m| {
+                let t = &mut m.model.taggers_mut()[0];
+                let e = t.word_emb;
+                t.params.get_mut(e).kind = autograd::ParamKind::Dense;
+            },
+            "is stored as Dense",
+        );
+        // STL has one head whatever `heads` says: such a file is read.
+        let cfg = TrainConfig {
+            heads: 10,
+            ..small(Mode::Stl, 1, 1)
+        };
+        let (state, _, vocab) = run(&cfg, 1);
+        let m = ModelFile::new(cfg, vocab, state, Combine::Average);
+        ModelFile::from_bytes(&m.to_bytes(), Path::new("m.qmtl")).unwrap();
     }
 
     /// Where `key` first occurs in `bytes`.
