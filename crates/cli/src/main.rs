@@ -120,13 +120,13 @@ fn main() -> ExitCode {
 /// stdout as clap prints them.
 fn bad_arguments(e: clap::Error) -> ExitCode {
     use clap::error::ErrorKind;
-    if matches!(
-        e.kind(),
-        ErrorKind::DisplayHelp
-            | ErrorKind::DisplayVersion
-            | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
-    ) {
+    if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) {
         e.exit()
+    }
+    if e.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
+        // `qmtl` or `qmtl data` alone: the help, on stderr, as a user error.
+        eprint!("{}", e.render());
+        return ExitCode::FAILURE;
     }
     // clap's text is blocks separated by blank lines: the error (with its
     // details on indented lines), tips, the usage, a pointer to --help.

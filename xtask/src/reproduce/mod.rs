@@ -37,7 +37,7 @@ fn same_options(args: &[String]) -> String {
         if a == "--emit-jobs" {
             it.next();
         } else {
-            out.push(a.as_str());
+            out.push(emit::quote(a));
         }
     }
     out.join(" ")

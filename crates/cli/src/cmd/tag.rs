@@ -138,12 +138,14 @@ fn warn_if_columns(input: &Input, vocab: &corpus::Vocab) {
     };
     let fields: Vec<&str> = text.split_whitespace().collect();
     if let [_, .., last] = fields[..] {
-        if vocab.tags.get(last).is_some() {
+        // A tag with a letter: punctuation tags (`.` in Penn-style sets) end
+        // lines of text too.
+        if vocab.tags.get(last).is_some() && last.chars().any(char::is_alphabetic) {
             eprintln!(
                 "qmtl: warning: {}:{line}: `{}` looks like a column file (words and tags); \
                  it is read as plain text: pass --format columns to tag it as columns",
                 input.path().display(),
-                text.trim_end()
+                text.trim_end().chars().take(80).collect::<String>()
             );
         }
     }

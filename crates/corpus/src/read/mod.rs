@@ -28,9 +28,10 @@ pub fn read_bytes(path: &Path) -> Result<Vec<u8>> {
     crate::whole_file::read_limited(path, MAX_FILE_BYTES).map_err(|e| Error::io(path, e))
 }
 
-/// Like `BufRead::read_until(b'\n', buf)`, but a line longer than `limit`
-/// bytes is an error (`InvalidData`, "a line longer than N MiB") once that
-/// many bytes are held, so an input without line breaks cannot exhaust memory.
+/// Like `BufRead::read_until(b'\n', buf)`, but a line of more than `limit`
+/// bytes (its line break not counted) is an error (`InvalidData`, "a line
+/// longer than N MiB") once that many are held, so an input without line
+/// breaks cannot exhaust memory.
 pub fn read_line_limited(
     reader: &mut impl std::io::BufRead,
     buf: &mut Vec<u8>,
@@ -38,7 +39,11 @@ pub fn read_line_limited(
 ) -> std::io::Result<usize> {
     let start = buf.len();
     loop {
-        let chunk = reader.fill_buf()?;
+        let chunk = match reader.fill_buf() {
+            Ok(c) => c,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
         if chunk.is_empty() {
             return Ok(buf.len() - start);
         }
@@ -48,7 +53,7 @@ pub fn read_line_limited(
         };
         buf.extend_from_slice(&chunk[..take]);
         reader.consume(take);
-        if buf.len() - start > limit {
+        if buf.len() - start - usize::from(done) > limit {
             return Err(std::io::Error::new(
                 std::io::ErrorKind::InvalidData,
                 format!("a line longer than {} MiB", limit >> 20),
@@ -221,8 +226,11 @@ mod tests {
         assert_eq!(read_line_limited(&mut input, &mut buf, 4).unwrap(), 3);
         assert_eq!(buf, b"ab\n");
         buf.clear();
-        // "cdef\n" is 5 bytes: one more than the limit.
-        let e = read_line_limited(&mut input, &mut buf, 4).unwrap_err();
+        // "cdef" is at the limit, its line break not counted; "cdefg" is over.
+        assert_eq!(read_line_limited(&mut input, &mut buf, 4).unwrap(), 5);
+        let mut over: &[u8] = b"cdefg\n";
+        buf.clear();
+        let e = read_line_limited(&mut over, &mut buf, 4).unwrap_err();
         assert_eq!(e.kind(), std::io::ErrorKind::InvalidData);
         let mut rest: &[u8] = b"g";
         buf.clear();
