@@ -56,6 +56,24 @@ impl Run {
             "{} is a PTA run without the test score of its selected head",
             file.display()
         );
+        // Scores that parse can still be impossible (a hand edit, a foreign
+        // writer): a score is a share, and every head has one.
+        let k = record.config.train.head_count();
+        let share = |x: &f64| (0.0..=1.0).contains(x);
+        let scores =
+            |s: &models::Scores| s.heads.len() == k && s.heads.iter().all(share) && share(&s.avg);
+        anyhow::ensure!(
+            record.epochs.iter().all(|e| scores(&e.dev))
+                && test.heads.len() == k
+                && test
+                    .heads
+                    .iter()
+                    .chain([&test.avg])
+                    .chain(&test.selected)
+                    .all(share),
+            "{} holds scores outside [0, 1] or not one per head (k = {k})",
+            file.display()
+        );
         let meta = dir.join("meta.json");
         let meta = if meta.is_file() {
             Some(Meta::read(&meta)?)

@@ -127,3 +127,24 @@ fn a_truncated_record_or_meta_is_a_damaged_run_naming_its_file() {
         assert_eq!(damaged(&store), 1, "{file} moved aside");
     }
 }
+
+#[test]
+fn a_record_with_impossible_scores_is_a_damaged_run() {
+    // It parses, but a score is a share and every head has one.
+    let edits: [fn(&mut RunRecord); 3] = [
+        |r| r.test.as_mut().unwrap().avg = -5.0,
+        |r| r.epochs[0].dev.heads.clear(),
+        |r| r.test.as_mut().unwrap().heads.push(0.5),
+    ];
+    for edit in edits {
+        let (_tmp, store) = store_with("k", None);
+        let path = store.path("k").join("run.json");
+        let mut record = RunRecord::read(&path).unwrap();
+        edit(&mut record);
+        std::fs::write(&path, record.to_json()).unwrap();
+        let e = format!("{:#}", Run::read(&store.path("k")).unwrap_err());
+        assert!(e.contains("outside [0, 1] or not one per head"), "{e}");
+        assert!(!store.finished("k"));
+        assert_eq!(damaged(&store), 1);
+    }
+}
