@@ -123,7 +123,8 @@ impl Embeddings {
         if emb.words.is_empty() {
             return Err(Error::Malformed {
                 path: path.into(),
-                line: n,
+                // An empty file has no line; its end is line 1.
+                line: n.max(1),
                 message: "no vectors in embedding file".into(),
             });
         }

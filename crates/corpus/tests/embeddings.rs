@@ -94,6 +94,9 @@ fn malformed_values_and_headers_are_errors() {
     );
     let err = parse("\n\n").unwrap_err();
     assert!(err.to_string().contains("no vectors"), "{err}");
+    // An empty file: its end is line 1, not 0.
+    let err = parse("").unwrap_err();
+    assert_eq!(err.to_string(), "e.txt:1: no vectors in embedding file");
     let err = Embeddings::parse(&b"a 1\nb\xfe 2\n"[..], Path::new("e.txt")).unwrap_err();
     assert!(matches!(err, Error::InvalidUtf8 { line: 2, .. }), "{err:?}");
     let err = Embeddings::load("/nonexistent/qmtl/emb.txt").unwrap_err();
