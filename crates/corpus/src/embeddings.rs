@@ -75,7 +75,7 @@ impl Embeddings {
         Ok((emb, crate::digest::hex(&hashing.sha.finalize())))
     }
 
-    /// Parses text from any reader, one line of at most [`MAX_LINE_BYTES`]
+    /// Parses text from any reader, one line of at most `MAX_LINE_BYTES` (1 MiB)
     /// at a time; `path` is used in messages only.
     pub fn parse(mut reader: impl BufRead, path: &Path) -> Result<Self> {
         let mut emb = Embeddings {

@@ -23,7 +23,7 @@ use crate::sentence::{Corpus, Format, Sentence};
 /// corpus is held in memory whole, so an endless or absurd input stops here.
 pub const MAX_FILE_BYTES: u64 = 1 << 30;
 
-/// The bytes of corpus file `path`, at most [`MAX_FILE_BYTES`].
+/// The bytes of corpus file `path`, at most `MAX_FILE_BYTES` (1 GiB).
 pub fn read_bytes(path: &Path) -> Result<Vec<u8>> {
     crate::whole_file::read_limited(path, MAX_FILE_BYTES).map_err(|e| Error::io(path, e))
 }
