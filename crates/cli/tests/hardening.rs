@@ -394,20 +394,18 @@ fn tag_output_follows_links_keeps_modes_and_spares_the_model() {
     let p = d.path();
     ok(&train(p, "m", &["--mode", "stl"]));
     std::fs::write(p.join("in.txt"), "kax loy\n").unwrap();
-    let tag = |out: &str| {
-        qmtl(
-            p,
-            &[
-                "tag",
-                "--model",
-                "m/model.qmtl",
-                "--input",
-                "in.txt",
-                "--output",
-                out,
-            ],
-        )
+    let args = |out| {
+        [
+            "tag",
+            "--model",
+            "m/model.qmtl",
+            "--input",
+            "in.txt",
+            "--output",
+            out,
+        ]
     };
+    let tag = |out| qmtl(p, &args(out));
     // Through a link: the link stays, its file gets the text, with its mode.
     std::fs::write(p.join("real.conllu"), "old").unwrap();
     std::fs::set_permissions(
@@ -450,15 +448,7 @@ fn tag_output_follows_links_keeps_modes_and_spares_the_model() {
         .open(p.join("log.txt"))
         .unwrap();
     let o = Command::new(env!("CARGO_BIN_EXE_qmtl"))
-        .args([
-            "tag",
-            "--model",
-            "m/model.qmtl",
-            "--input",
-            "in.txt",
-            "--output",
-            "/dev/stdout",
-        ])
+        .args(args("/dev/stdout"))
         .current_dir(p)
         .stdout(log)
         .output()
